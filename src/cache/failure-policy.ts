@@ -1,0 +1,91 @@
+/**
+ * The cache's failure policy, in one place. Every Redis call goes through {@link RedisGuard}:
+ * - it is refused at once while the circuit breaker is open (no call, no waiting);
+ * - it is abandoned after `timeoutMs` (the Upstash client also aborts its fetch then: see
+ *   `src/redis/upstash.ts`, which uses the function form of `signal` and no client retries);
+ * - any error, timeout or refusal becomes a {@link RedisUnavailableError}, which the cache turns into
+ *   "answer from the loader, fill nothing" for reads and a rejected promise for invalidations (the
+ *   caller's outbox retries those).
+ */
+import { CircuitBreaker } from "./circuit-breaker";
+import type { RedisPort } from "./redis-port";
+import { type CallCounter, runScript } from "./run-script";
+import type { LuaScript } from "./scripts";
+
+/** Why Redis could not be used. */
+export type RedisFailureReason = "timeout" | "error" | "circuit-open";
+
+/** Thrown by {@link RedisGuard.run} when Redis is unusable; never reaches an HTTP client. */
+export class RedisUnavailableError extends Error {
+  readonly reason: RedisFailureReason;
+
+  constructor(reason: RedisFailureReason, cause?: unknown) {
+    super(`redis unavailable: ${reason}`, { cause });
+    this.name = "RedisUnavailableError";
+    this.reason = reason;
+  }
+}
+
+const breakers = new Map<string, CircuitBreaker>();
+
+/**
+ * The breaker shared by every request of this isolate that talks to the Redis named `name` (its
+ * URL), so one request's failures protect the next requests.
+ */
+export function sharedBreaker(name: string): CircuitBreaker {
+  let breaker = breakers.get(name);
+  if (breaker === undefined) {
+    breaker = new CircuitBreaker();
+    breakers.set(name, breaker);
+  }
+  return breaker;
+}
+
+/** Runs scripts under the failure policy. */
+export class RedisGuard {
+  readonly #redis: RedisPort;
+  readonly #breaker: CircuitBreaker;
+  readonly #timeoutMs: number;
+
+  constructor(redis: RedisPort, breaker: CircuitBreaker, timeoutMs: number) {
+    this.#redis = redis;
+    this.#breaker = breaker;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Runs `script`; rejects with {@link RedisUnavailableError} on refusal, timeout or error. */
+  async run(
+    script: LuaScript,
+    keys: string[],
+    args: string[],
+    counter: CallCounter,
+  ): Promise<unknown> {
+    if (!this.#breaker.allow()) {
+      throw new RedisUnavailableError("circuit-open");
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RedisUnavailableError("timeout")), this.#timeoutMs);
+    });
+    try {
+      const result = await Promise.race([
+        runScript(this.#redis, script, keys, args, counter),
+        timeout,
+      ]);
+      this.#breaker.succeeded();
+      return result;
+    } catch (err: unknown) {
+      this.#breaker.failed();
+      if (err instanceof RedisUnavailableError) {
+        throw err;
+      }
+      throw new RedisUnavailableError(isTimeout(err) ? "timeout" : "error", err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+}

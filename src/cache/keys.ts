@@ -1,0 +1,33 @@
+/**
+ * The one place cache keys are spelled. Keys are `<prefix>:<namespace>:<part>…`; a fill lock is the
+ * value key plus {@link LOCK_SUFFIX}; a group's generation counter is `<prefix>:group:<name>`.
+ * Callers must validate ids before building keys: a part containing `:` could otherwise address
+ * another entry's lock (the HTTP layer rejects such ids with `400 invalid_id`).
+ */
+
+/** Appended to a value key to name its fill lock. */
+export const LOCK_SUFFIX = ":lock";
+
+/** A value key and, for entries that belong to a list or page family, its group's generation key. */
+export type EntryRef = { key: string; group?: string };
+
+/** Key builders bound to one prefix (per deployment, or per test run). */
+export type Keyspace = {
+  /** `<prefix>:<namespace>:<parts joined by ":">`. */
+  key(namespace: string, ...parts: string[]): string;
+  /** `<prefix>:group:<name>`: the generation counter that invalidates a whole family at once. */
+  group(name: string): string;
+};
+
+/** Builds the key builders for `prefix` (for example `"v1"`). */
+export function keyspace(prefix: string): Keyspace {
+  return {
+    key: (namespace, ...parts) => [prefix, namespace, ...parts].join(":"),
+    group: (name) => `${prefix}:group:${name}`,
+  };
+}
+
+/** The fill-lock key of a value key. */
+export function lockKeyOf(key: string): string {
+  return key + LOCK_SUFFIX;
+}
