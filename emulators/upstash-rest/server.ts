@@ -1,0 +1,221 @@
+/**
+ * An HTTP server speaking the Upstash Redis REST protocol (as `@upstash/redis` 1.39 uses it) over a
+ * real Redis: `POST /` (one command), `POST /pipeline`, `POST /multi-exec`, plus the shared fault
+ * control endpoint. See `/work/shared/reference/upstash-rest.md` §2–§12 and the checklist §16.
+ *
+ * Every answer is JSON. 2xx/4xx carry Redis's own results and error texts; 5xx means the emulator
+ * itself failed (Redis unreachable, an injected `http500`). Every protocol response carries an
+ * `upstash-sync-token` header (a per-server counter): the client stores whatever it receives and a
+ * missing header would reset it.
+ * @module
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { FaultController, handleFaultControl } from "../shared/faults";
+import { commandNameOf, type PlannedCommand, planCommand } from "./commands";
+import { runPipeline, runSingle, runTransaction } from "./execute";
+import { BodyTooLargeError, hasBearerToken, readBody, sendJson } from "./http-io";
+import { RedisConnectionError, RespClient } from "./resp-client";
+import { ScriptRegistry } from "./scripts";
+
+/** How to start the server. */
+export type UpstashRestServerOptions = {
+  /** `redis://[[user]:password@]host[:port][/db]` of the real Redis. */
+  redisUrl: string;
+  /** The bearer token clients must send. */
+  token: string;
+  /** TCP port. @default 0 (a free port) */
+  port?: number;
+  /** Interface to bind. @default "127.0.0.1" */
+  host?: string;
+};
+
+/** A running server. */
+export type UpstashRestServer = {
+  /** Base URL for `new Redis({ url, token })`, e.g. `http://127.0.0.1:PORT`. */
+  url: string;
+  port: number;
+  token: string;
+  /** Latency and failure knobs (also reachable over HTTP at `CONTROL_PATH`). */
+  faults: FaultController;
+  /** Stops listening, drops open connections (held `hang` requests included) and closes Redis. */
+  close(): Promise<void>;
+};
+
+/**
+ * Largest accepted request body. Upstash's documented limit is 100 MB per record; its per-request
+ * limits depend on the plan and are not modelled.
+ */
+const MAX_BODY_BYTES = 100 * 1024 * 1024;
+
+type Route = "single" | "pipeline" | "multi-exec";
+const ROUTES = new Map<string, Route>([
+  ["/", "single"],
+  ["/pipeline", "pipeline"],
+  ["/multi-exec", "multi-exec"],
+]);
+
+type Context = {
+  token: string;
+  faults: FaultController;
+  redis: RespClient;
+  scripts: ScriptRegistry;
+  nextSyncToken: () => string;
+  isClosing: () => boolean;
+};
+
+/** Starts the server; resolves once it listens. Redis is contacted lazily, per request. */
+export async function startUpstashRestServer(
+  options: UpstashRestServerOptions,
+): Promise<UpstashRestServer> {
+  const host = options.host ?? "127.0.0.1";
+  let syncCounter = 0;
+  let closing = false;
+  const context: Context = {
+    token: options.token,
+    faults: new FaultController(),
+    redis: new RespClient(options.redisUrl),
+    scripts: new ScriptRegistry(),
+    nextSyncToken: () => {
+      syncCounter += 1;
+      return String(syncCounter);
+    },
+    isClosing: () => closing,
+  };
+  const server = createServer((req, res) => {
+    handle(context, req, res).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      sendJson(res, 500, { error: `ERR Upstash REST emulator internal error: ${message}` });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    token: options.token,
+    faults: context.faults,
+    async close() {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      context.faults.releaseHanging();
+      server.closeAllConnections();
+      await Promise.all([stopped, context.redis.close()]);
+    },
+  };
+}
+
+async function handle(context: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (await handleFaultControl(context.faults, req, res)) {
+    return;
+  }
+  const headers = { "upstash-sync-token": context.nextSyncToken() };
+  const reply = (status: number, body: unknown) => sendJson(res, status, body, headers);
+  const path = (req.url ?? "/").split("?")[0] ?? "/";
+  const route = ROUTES.get(path);
+  if (route === undefined) {
+    reply(404, { error: `ERR no such endpoint ${path}; use POST /, /pipeline or /multi-exec` });
+    return;
+  }
+  if (req.method !== "POST") {
+    reply(405, { error: `ERR ${req.method ?? "?"} is not supported; use POST` });
+    return;
+  }
+  await context.faults.delay();
+  if (!hasBearerToken(req.headers.authorization, context.token)) {
+    reply(401, { error: "Unauthorized: missing or invalid bearer token" });
+    return;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(await readBody(req, MAX_BODY_BYTES));
+  } catch (error: unknown) {
+    const tooLarge = error instanceof BodyTooLargeError;
+    reply(tooLarge ? 413 : 400, {
+      error: tooLarge ? error.message : "ERR the request body is not valid JSON",
+    });
+    return;
+  }
+  const commands: unknown = route === "single" ? [body] : body;
+  if (!Array.isArray(commands)) {
+    reply(400, { error: `ERR the body of /${route} must be a JSON array of command arrays` });
+    return;
+  }
+  const mode = context.faults.modeFor(commands.map(commandNameOf));
+  if (mode === "refuse") {
+    req.socket.destroy();
+    return;
+  }
+  if (mode === "http500") {
+    reply(500, { error: "ERR injected fault: HTTP 500 from the Upstash REST emulator" });
+    return;
+  }
+  if (mode === "hang") {
+    await context.faults.hangUntilReleased();
+    // A request whose client gave up while held is dropped, not run late.
+    if (context.isClosing() || req.socket.destroyed) {
+      return;
+    }
+  }
+  let plans = commands.map((command) => planCommand(command, context.scripts));
+  if (mode === "error") {
+    plans = injectErrors(plans, context.faults);
+  }
+  try {
+    const [status, payload] = await dispatch(context, route, plans, base64Requested(req));
+    if (mode === "lost-response") {
+      req.socket.destroy(); // the commands ran; the client never hears about it
+      return;
+    }
+    reply(status, payload);
+  } catch (error: unknown) {
+    if (!(error instanceof RedisConnectionError)) {
+      throw error;
+    }
+    reply(500, { error: `ERR Upstash REST emulator cannot reach Redis: ${error.message}` });
+  }
+}
+
+async function dispatch(
+  context: Context,
+  route: Route,
+  plans: PlannedCommand[],
+  base64: boolean,
+): Promise<[number, unknown]> {
+  if (route === "pipeline") {
+    return [200, await runPipeline(context.redis, plans, base64)];
+  }
+  if (route === "multi-exec") {
+    const outcome = await runTransaction(context.redis, plans, base64);
+    return "aborted" in outcome ? [400, { error: outcome.aborted }] : [200, outcome.entries];
+  }
+  const [plan] = plans;
+  const entry =
+    plan === undefined
+      ? { error: "ERR empty command" }
+      : await runSingle(context.redis, plan, base64);
+  return ["error" in entry ? 400 : 200, entry];
+}
+
+/**
+ * The `error` fault: commands named by `match` (all when it is empty) answer the configured error
+ * without running; in a pipeline the other entries still run. Matching mirrors
+ * `FaultController.modeFor` (case-insensitive substring of the command name).
+ */
+function injectErrors(plans: PlannedCommand[], faults: FaultController): PlannedCommand[] {
+  const { match, errorMessage } = faults.settings;
+  const needles = match.map((word) => word.toLowerCase());
+  return plans.map((plan) => {
+    const name = plan.name.toLowerCase();
+    const hit = needles.length === 0 || needles.some((needle) => name.includes(needle));
+    return hit ? { name: plan.name, error: errorMessage } : plan;
+  });
+}
+
+function base64Requested(req: IncomingMessage): boolean {
+  const value = req.headers["upstash-encoding"];
+  return typeof value === "string" && value.trim().toLowerCase() === "base64";
+}
