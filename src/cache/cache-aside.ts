@@ -175,7 +175,7 @@ export function createCacheAside(deps: CacheAsideDeps): CacheAside {
       });
       for (;;) {
         if (reply.code === ReadCode.leased) {
-          return await loadAndFill(reply, polled ? "miss" : "miss");
+          return await loadAndFill(reply, "miss");
         }
         if (reply.code !== ReadCode.locked) {
           const answered = answer(reply, polled ? "waited" : "hit");

@@ -15,7 +15,8 @@ export type MemoryRedisFault = "none" | "error" | "hang";
 /** See the module comment. */
 export class MemoryRedis implements RedisPort {
   readonly #items = new Map<string, Item>();
-  readonly #loaded = new Set<string>();
+  // Scripts start loaded, as on a warm Redis; `flushScripts()` simulates a restart or SCRIPT FLUSH.
+  readonly #loaded = new Set<string>(ALL_SCRIPTS.map((s) => s.sha1));
   /** Current time in ms; advance it to age entries and locks. */
   now = 0;
   /** Applied to every call while set. */
