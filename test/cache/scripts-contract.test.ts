@@ -1,0 +1,13 @@
+import { afterAll, beforeAll } from "vitest";
+import { registerScriptsContract } from "../../src/cache/testing/scripts-contract";
+import { startUpstashSubject, type UpstashSubject } from "./upstash-subject";
+
+let subject: UpstashSubject;
+beforeAll(async () => {
+  subject = await startUpstashSubject();
+});
+afterAll(async () => {
+  await subject.close();
+});
+
+registerScriptsContract("real Redis through the Upstash REST emulator", () => subject);

@@ -1,0 +1,55 @@
+/**
+ * Real Redis through the Upstash REST emulator, as the cache core's tests need it: the production
+ * client (`createUpstashRedis`) plus raw key access, under a prefix unique to this run.
+ */
+import {
+  startUpstashRestServer,
+  type UpstashRestServer,
+} from "../../emulators/upstash-rest/server";
+import type { ScriptsSubject } from "../../src/cache/testing/scripts-contract";
+import { createUpstashRedis, upstashPort } from "../../src/redis/upstash";
+
+/** A started emulator with helpers; call `close()` when done. */
+export type UpstashSubject = ScriptsSubject & {
+  server: UpstashRestServer;
+  raw: ReturnType<typeof createUpstashRedis>;
+  close(): Promise<void>;
+};
+
+/** Starts an emulator over `REDIS_URL` (default the local Redis) with a random key prefix. */
+export async function startUpstashSubject(timeoutMs = 2_000): Promise<UpstashSubject> {
+  const server = await startUpstashRestServer({
+    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    token: `test-${crypto.randomUUID()}`,
+  });
+  const raw = createUpstashRedis({ url: server.url, token: server.token, timeoutMs });
+  const prefix = `test-cache-${crypto.randomUUID().slice(0, 8)}`;
+  return {
+    server,
+    raw,
+    prefix,
+    port: upstashPort(raw),
+    getRaw: async (key) => {
+      const value = await raw.get<string>(key);
+      return value ?? null;
+    },
+    setRaw: async (key, value, ttlMs) => {
+      await (ttlMs === undefined ? raw.set(key, value) : raw.set(key, value, { px: ttlMs }));
+    },
+    pttl: (key) => raw.pttl(key),
+    setPttl: async (key, ms) => {
+      await raw.pexpire(key, ms);
+    },
+    async close() {
+      let cursor = "0";
+      do {
+        const [next, keys] = await raw.scan(cursor, { match: `${prefix}*`, count: 500 });
+        cursor = String(next);
+        if (keys.length > 0) {
+          await raw.del(...keys);
+        }
+      } while (cursor !== "0");
+      await server.close();
+    },
+  };
+}
