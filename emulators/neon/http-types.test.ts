@@ -1,4 +1,4 @@
-import { neon, neonConfig, Pool, Client as NeonClient } from "@neondatabase/serverless";
+import { Client as NeonClient, neon, neonConfig, Pool } from "@neondatabase/serverless";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import ws from "ws";
@@ -96,7 +96,9 @@ describe("WebSocket relay", () => {
         types: RAW_TEXT,
       });
       expect(raw.rows).toEqual(reference.rows);
-      expect(raw.fields.map((f) => f.dataTypeID)).toEqual(reference.fields.map((f) => f.dataTypeID));
+      expect(raw.fields.map((f) => f.dataTypeID)).toEqual(
+        reference.fields.map((f) => f.dataTypeID),
+      );
       const parsed = await pool.query(query.text, query.params);
       expect(parsed.rows).toEqual((await db.direct.query(query.text, query.params)).rows);
     } finally {
@@ -117,7 +119,9 @@ describe("WebSocket relay", () => {
       const inside = await client.query("SELECT id, note FROM ws_tx ORDER BY id");
       expect(inside.rows).toEqual([{ id: 1, note: "kept" }]);
       // Not committed yet: a different session must not see the row.
-      expect((await db.direct.query("SELECT count(*)::int AS n FROM ws_tx")).rows).toEqual([{ n: 0 }]);
+      expect((await db.direct.query("SELECT count(*)::int AS n FROM ws_tx")).rows).toEqual([
+        { n: 0 },
+      ]);
       await client.query("COMMIT");
       expect((await db.direct.query("SELECT id FROM ws_tx")).rows).toEqual([{ id: 1 }]);
     } finally {

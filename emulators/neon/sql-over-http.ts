@@ -111,9 +111,13 @@ export function createSqlHandler(options: SqlHandlerOptions): SqlHandler {
       return;
     }
     if (mode === "hang") {
-      await faults.hangUntilReleased();
-      // A client that gave up (aborted fetch) must not have its query run after the release.
-      if (req.socket.destroyed) {
+      // A client that gives up (aborted fetch) stops the wait, and its query is never run.
+      const gone = new AbortController();
+      const onClose = () => gone.abort();
+      res.once("close", onClose);
+      await faults.hangUntilReleased(gone.signal);
+      res.off("close", onClose);
+      if (gone.signal.aborted || req.socket.destroyed) {
         return;
       }
     }

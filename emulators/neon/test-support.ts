@@ -60,8 +60,16 @@ export async function postSql(
   const res = await fetch(`${url}/sql`, {
     method: "POST",
     // Like workerd's fetch with a string body: text/plain, which must not matter.
-    headers: { "content-type": "text/plain;charset=UTF-8", "Neon-Connection-String": connectionString, ...headers },
+    headers: {
+      "content-type": "text/plain;charset=UTF-8",
+      "Neon-Connection-String": connectionString,
+      ...headers,
+    },
     body: JSON.stringify(body),
   });
-  return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
+  return {
+    status: res.status,
+    headers: res.headers,
+    json: (await res.json()) as Record<string, unknown>,
+  };
 }

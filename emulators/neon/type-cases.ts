@@ -26,7 +26,7 @@ export const TYPE_CASES: readonly TypeCase[] = [
   { label: "name", expr: "'pg_catalog'::name" },
   { label: "oid", expr: "1234::oid" },
   { label: "uuid", expr: "{p}::uuid", param: "0b7c3f0e-8a51-4c55-9d1a-8a1b2c3d4e5f" },
-  { label: "json", expr: "{p}::json", param: { a: [1, 2, { b: null }], "ü": "x" } },
+  { label: "json", expr: "{p}::json", param: { a: [1, 2, { b: null }], ü: "x" } },
   { label: "jsonb", expr: `'{"z": 1, "a": [true, null, "s"]}'::jsonb` },
   { label: "bytea", expr: "{p}::bytea", param: Buffer.from([0, 255, 16, 32]) },
   { label: "date", expr: "{p}::date", param: "2024-02-29" },

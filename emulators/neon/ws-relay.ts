@@ -91,7 +91,9 @@ export function createWsRelay(policy: TargetPolicy, faults: FaultController): Ws
       return;
     }
     if (mode === "hang") {
-      await faults.hangUntilReleased();
+      const gone = new AbortController();
+      socket.once("close", () => gone.abort());
+      await faults.hangUntilReleased(gone.signal);
     }
     if (mode === "http500") {
       rejectUpgrade(socket, 500, "injected fault: HTTP 500");

@@ -140,14 +140,34 @@ export class FaultController {
     return mode;
   }
 
-  /** Resolves when the `hang` mode is switched off; used by servers to hold a request. */
-  hangUntilReleased(): Promise<void> {
-    return new Promise((resolve) => this.#hanging.add(resolve));
+  /**
+   * Resolves when the `hang` mode is switched off; used by servers to hold a request. With `signal`
+   * (e.g. aborted when the client disconnects) it also resolves on abort and stops counting as held.
+   */
+  hangUntilReleased(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) {
+        resolve();
+        return;
+      }
+      const release = () => {
+        this.#hanging.delete(release);
+        signal?.removeEventListener("abort", release);
+        resolve();
+      };
+      this.#hanging.add(release);
+      signal?.addEventListener("abort", release, { once: true });
+    });
+  }
+
+  /** How many requests `hang` is holding right now (lets tests wait for a request to arrive). */
+  get held(): number {
+    return this.#hanging.size;
   }
 
   /** Lets every held request continue. */
   releaseHanging(): void {
-    for (const release of this.#hanging) {
+    for (const release of [...this.#hanging]) {
       release();
     }
     this.#hanging.clear();
