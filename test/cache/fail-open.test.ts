@@ -1,0 +1,93 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { FaultSettings } from "../../emulators/shared/faults";
+import { createCacheAside } from "../../src/cache/cache-aside";
+import { CircuitBreaker } from "../../src/cache/circuit-breaker";
+import { defaultCacheConfig } from "../../src/cache/config";
+import { Background } from "../../src/cache/testing/harness";
+import { createUpstashRedis, upstashPort } from "../../src/redis/upstash";
+import { startUpstashSubject, type UpstashSubject } from "./upstash-subject";
+
+const TIMEOUT_MS = 100;
+let subject: UpstashSubject;
+beforeAll(async () => {
+  subject = await startUpstashSubject();
+});
+afterEach(() => {
+  subject.server.faults.reset();
+});
+afterAll(async () => {
+  await subject.close();
+});
+
+function cacheUnderTest() {
+  const background = new Background();
+  const redis = createUpstashRedis({
+    url: subject.server.url,
+    token: subject.server.token,
+    timeoutMs: TIMEOUT_MS,
+  });
+  const cache = createCacheAside({
+    redis: upstashPort(redis),
+    config: { ...defaultCacheConfig, redisTimeoutMs: TIMEOUT_MS },
+    background,
+    breaker: new CircuitBreaker(),
+  });
+  return { cache, background };
+}
+
+// `executes`: whether the server still runs the command after the client gave up (a late read may
+// then take a lock nobody fills; it expires by its TTL, like a lock holder that died).
+const faults: [string, Partial<FaultSettings>, { executes: boolean }][] = [
+  ["refuses connections", { mode: "refuse" }, { executes: false }],
+  ["hangs", { mode: "hang" }, { executes: true }],
+  ["is slow", { latencyMs: 400 }, { executes: true }],
+  ["answers HTTP 500", { mode: "http500" }, { executes: false }],
+  [
+    "answers Redis errors",
+    { mode: "error", errorMessage: "OOM command not allowed" },
+    { executes: false },
+  ],
+];
+
+describe("Redis trouble through the real client", () => {
+  it.each(faults)(
+    "answers from the loader and fills nothing when Redis %s",
+    async (_, patch, { executes }) => {
+      const { cache, background } = cacheUnderTest();
+      const key = `${subject.prefix}:fault:${crypto.randomUUID()}`;
+      subject.server.faults.set(patch);
+      const started = performance.now();
+
+      const result = await cache.get({ key }, async () => ({ found: true, value: { v: 1 } }));
+      await background.drain();
+      const elapsed = performance.now() - started;
+      subject.server.faults.reset();
+
+      expect(result.outcome.status).toBe("bypass");
+      expect(result.loaded).toEqual({ found: true, value: { v: 1 } });
+      // One timeout at most: no retry storm.
+      expect(elapsed).toBeLessThan(TIMEOUT_MS * 3);
+      expect(await subject.getRaw(key)).toBeNull();
+      if (!executes) {
+        expect(await subject.getRaw(`${key}:lock`)).toBeNull();
+      }
+    },
+  );
+
+  it("rejects an invalidation whose response was lost, though Redis applied it", async () => {
+    const { cache, background } = cacheUnderTest();
+    const key = `${subject.prefix}:lost:${crypto.randomUUID()}`;
+    await cache.get({ key }, async () => ({ found: true, value: 1 }));
+    await background.drain();
+    expect(await subject.getRaw(key)).not.toBeNull();
+
+    // Make sure this emulator knows the script, so the lost response is the invalidation's own.
+    await cache.invalidate({ keys: [`${key}:warm-up`] });
+    subject.server.faults.set({ mode: "lost-response", match: ["EVALSHA", "EVAL"] });
+    await expect(cache.invalidate({ keys: [key] })).rejects.toThrow(/redis unavailable/);
+    subject.server.faults.reset();
+    // The DEL happened: retrying it (as the outbox does) is harmless.
+    expect(await subject.getRaw(key)).toBeNull();
+    await cache.invalidate({ keys: [key] });
+  });
+});
