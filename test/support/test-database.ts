@@ -1,0 +1,67 @@
+/**
+ * A throw-away Postgres database per test run, created through an admin connection and dropped
+ * (with its connections) at the end, so runs never see each other's rows.
+ */
+import pg from "pg";
+
+/** The admin connection used when `TEST_DATABASE_ADMIN_URL` is not set. */
+export const DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** A database created by {@link createTestDatabase}. */
+export type TestDatabase = {
+  name: string;
+  /** The admin URL with its database replaced by `name`. */
+  url: string;
+  /** Drops the database, disconnecting whoever is still connected. Safe to call twice. */
+  drop(): Promise<void>;
+};
+
+/**
+ * Creates database `eca_test_<suffix>` on the server of `adminUrl`.
+ * @param adminUrl a URL of a role allowed to CREATE/DROP DATABASE. @default DEFAULT_ADMIN_URL
+ */
+export async function createTestDatabase(
+  suffix: string,
+  adminUrl: string = DEFAULT_ADMIN_URL,
+): Promise<TestDatabase> {
+  if (!/^[a-z0-9_]+$/.test(suffix)) {
+    throw new TypeError(`database suffix must be [a-z0-9_]+, got ${suffix}`);
+  }
+  const name = `eca_test_${suffix}`;
+  await withAdmin(adminUrl, (c) => c.query(`CREATE DATABASE "${name}"`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  let dropped = false;
+  return {
+    name,
+    url: url.toString(),
+    async drop() {
+      if (dropped) {
+        return;
+      }
+      dropped = true;
+      // FORCE (PostgreSQL 13+): a pool a test forgot to end must not keep the database alive.
+      await withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
+  };
+}
+
+async function withAdmin(
+  adminUrl: string,
+  work: (c: pg.Client) => Promise<unknown>,
+): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  try {
+    await client.connect();
+  } catch (err: unknown) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `cannot reach PostgreSQL at ${new URL(adminUrl).host} (${why}); start it or set TEST_DATABASE_ADMIN_URL`,
+    );
+  }
+  try {
+    await work(client);
+  } finally {
+    await client.end();
+  }
+}
