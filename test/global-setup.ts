@@ -29,7 +29,9 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WORKER_ENTRY = join(ROOT, "src/index.ts");
 
 /** Starts the run's stack, provides it, and returns the teardown (which undoes it in reverse). */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export default async function setup(
+  project: Pick<TestProject, "provide">,
+): Promise<() => Promise<void>> {
   const runId = randomBytes(6).toString("hex");
   const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
   const adminUrl = process.env.TEST_DATABASE_ADMIN_URL || DEFAULT_ADMIN_URL;

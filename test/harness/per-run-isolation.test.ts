@@ -1,0 +1,88 @@
+import pg from "pg";
+import { describe, expect, inject, it } from "vitest";
+import setup from "../global-setup";
+import type { ProvidedStack } from "../support/provided";
+import { DEFAULT_ADMIN_URL } from "../support/test-database";
+
+const adminUrl = process.env.TEST_DATABASE_ADMIN_URL || DEFAULT_ADMIN_URL;
+
+async function query<T extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function databaseExists(name: string): Promise<boolean> {
+  const rows = await query(adminUrl, "SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+  return rows.length === 1;
+}
+
+async function redis(stack: ProvidedStack, cmd: string[]): Promise<unknown> {
+  const res = await fetch(stack.upstashUrl, {
+    method: "POST",
+    headers: { authorization: `Bearer ${stack.upstashToken}` },
+    body: JSON.stringify(cmd),
+  });
+  return ((await res.json()) as { result: unknown }).result;
+}
+
+/** Runs the global setup as a separate test run would, capturing what it provides. */
+async function startRun(): Promise<{ stack: ProvidedStack; teardown: () => Promise<void> }> {
+  let provided: ProvidedStack | undefined;
+  const teardown = await setup({
+    provide: (key, value) => {
+      if (key === "stack") {
+        provided = value as ProvidedStack;
+      }
+    },
+  });
+  if (provided === undefined) {
+    throw new Error("global setup provided no stack");
+  }
+  return { stack: provided, teardown };
+}
+
+describe("per-run isolation", () => {
+  it("gives this run a migrated database of its own and a key prefix naming the run", async () => {
+    const stack = inject("stack");
+    expect(stack.databaseName).toBe(`eca_test_${stack.runId}`);
+    expect(stack.cacheKeyPrefix).toContain(stack.runId);
+    expect(await databaseExists(stack.databaseName)).toBe(true);
+    const tables = await query<{ t: string }>(
+      stack.databaseUrl,
+      "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'",
+    );
+    expect(tables.map((r) => r.t)).toContain("products");
+  });
+
+  it("gives two concurrent runs different databases and prefixes, and drops them at teardown", async () => {
+    const [a, b] = await Promise.all([startRun(), startRun()]);
+    try {
+      expect(a.stack.databaseName).not.toBe(b.stack.databaseName);
+      expect(a.stack.cacheKeyPrefix).not.toBe(b.stack.cacheKeyPrefix);
+      expect(a.stack.bindings.DATABASE_URL).toBe(a.stack.databaseUrl);
+      expect(a.stack.bindings.CACHE_KEY_PREFIX).toBe(a.stack.cacheKeyPrefix);
+
+      await query(a.stack.databaseUrl, "CREATE TABLE run_marker (id int)");
+      const inB = await query(b.stack.databaseUrl, "SELECT to_regclass('run_marker')::text AS t");
+      expect(inB).toEqual([{ t: null }]);
+
+      await redis(a.stack, ["SET", `${a.stack.cacheKeyPrefix}k`, "a"]);
+      expect(await redis(b.stack, ["GET", `${b.stack.cacheKeyPrefix}k`])).toBeNull();
+    } finally {
+      await Promise.all([a.teardown(), b.teardown()]);
+    }
+    expect(await databaseExists(a.stack.databaseName)).toBe(false);
+    expect(await databaseExists(b.stack.databaseName)).toBe(false);
+    // Teardown also deletes the run's keys; read them through this run's own server.
+    expect(await redis(inject("stack"), ["EXISTS", `${a.stack.cacheKeyPrefix}k`])).toBe(0);
+  });
+});
