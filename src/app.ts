@@ -1,0 +1,43 @@
+/**
+ * The Hono app: global middleware in order, then the routes, then the single error handler.
+ *
+ * Order matters: response defaults wrap everything (so error responses get them too); the config
+ * is validated before anything reads it; CORS answers preflights before any work; services are
+ * built last, once per request.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { config } from "./http/middleware/config";
+import { cors } from "./http/middleware/cors";
+import { responseDefaults } from "./http/middleware/response-defaults";
+import { handleError, handleNotFound } from "./http/on-error";
+import { openApiDocument } from "./http/openapi";
+import { registerHealthRoutes } from "./http/routes/health";
+import { registerProductListRoutes } from "./http/routes/product-list";
+import { registerProductRoutes } from "./http/routes/products";
+import { registerReviewRoutes } from "./http/routes/reviews";
+import { allowOnly } from "./http/routes/shared";
+import { services } from "./http/services";
+import type { AppEnv } from "./http/types";
+
+/** Builds the app. */
+export function createApp(): Hono<AppEnv> {
+  // strict: `/products/x/` is not `/products/x` (extra path segments are 404s).
+  const app = new Hono<AppEnv>({ strict: true });
+  app.use("*", responseDefaults());
+  app.use("*", config());
+  app.use("*", cors());
+  app.use("*", services());
+
+  registerProductListRoutes(app);
+  registerProductRoutes(app);
+  registerReviewRoutes(app);
+  registerHealthRoutes(app);
+  app.get("/openapi.json", (c) => c.json(openApiDocument(), 200));
+  allowOnly(app, "/openapi.json", ["GET"]);
+
+  app.notFound(handleNotFound);
+  app.onError(handleError);
+  return app;
+}

@@ -1,0 +1,127 @@
+/**
+ * The Worker's environment, validated once at the boundary. `Env` (what Cloudflare passes in) and
+ * `Config` (what the code uses) are both derived from one zod schema; nothing else reads `env`.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** Empty strings count as "not set", so `FOO = ""` in wrangler.toml falls back to the default. */
+const unsetIfEmpty = (v: unknown) => (v === "" ? undefined : v);
+
+/** A positive integer setting given as a string (Worker vars are strings). */
+const intSetting = (defaultValue: number, min = 1, max = 86_400_000) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^\d+$/, "must be a whole number")
+      .transform(Number)
+      .pipe(z.int().min(min).max(max))
+      .default(defaultValue),
+  );
+
+const secret = z.string().min(1, "is missing");
+
+/**
+ * Every variable and secret the Worker reads, with its default. Secrets have no default: a missing
+ * one is a configuration error answered with a `500` that names it (never its value).
+ */
+export const envSchema = z.object({
+  /** Postgres connection string (secret). */
+  DATABASE_URL: secret,
+  /** Upstash REST endpoint (secret). */
+  UPSTASH_REDIS_REST_URL: secret.pipe(z.url({ protocol: /^https?$/, error: "must be a URL" })),
+  /** Upstash REST token (secret). */
+  UPSTASH_REDIS_REST_TOKEN: secret,
+  /** Bearer token for writes (secret). */
+  API_TOKEN: secret,
+  /** Lifetime of a cached hit, in seconds. @default 300 */
+  CACHE_TTL_SECONDS: intSetting(300),
+  /** Extra seconds a value may be served stale while it is refreshed. @default 60 */
+  STALE_TTL_SECONDS: intSetting(60, 0),
+  /** Lifetime of a cached miss, in seconds. @default 30 */
+  NEGATIVE_TTL_SECONDS: intSetting(30),
+  /** Lifetime of a fill lock, in seconds. @default 5 */
+  LOCK_TTL_SECONDS: intSetting(5),
+  /** Timeout of each Redis call, in ms. @default 150 */
+  REDIS_TIMEOUT_MS: intSetting(150),
+  /** Timeout of each Postgres query, in ms. @default 3000 */
+  DB_TIMEOUT_MS: intSetting(3000),
+  /** Writes allowed per client and window. @default 60 */
+  RATE_LIMIT_WRITES: intSetting(60),
+  /** Rate-limit window, in seconds. @default 60 */
+  RATE_LIMIT_WINDOW_SECONDS: intSetting(60),
+  /** Time the rate limiter may take before the write proceeds (fail-open), in ms. @default 200 */
+  RATE_LIMIT_TIMEOUT_MS: intSetting(200),
+  /** Allowed browser origins, comma-separated; `*` allows any. @default "" (none) */
+  CORS_ORIGINS: z.preprocess((v) => v ?? "", z.string()),
+  /** First part of every Redis key (per deployment or test run). @default "v1" */
+  CACHE_KEY_PREFIX: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_:.-]{1,64}$/, "must be 1-64 letters, digits, _ : . or -")
+      .default("v1"),
+  ),
+  /** `host:port` of the local Neon-protocol server; unset in production. @default unset */
+  NEON_LOCAL_PROXY: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9.[\]:-]+:\d+$/, "must be host:port")
+      .optional(),
+  ),
+});
+
+/** The bindings as Cloudflare passes them (what `ExportedHandler<Env>` is typed with). */
+export type Env = z.input<typeof envSchema>;
+
+/** The validated configuration. */
+export type Config = z.output<typeof envSchema>;
+
+/** The outcome of {@link parseEnv}: the configuration, or the names of the settings at fault. */
+export type EnvResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+// The env object is the same for every request of an isolate; validate it once per object.
+const parsed = new WeakMap<object, EnvResult>();
+
+/**
+ * Validates `env`. Problems name the setting and what is wrong with it ("API_TOKEN is missing"),
+ * never its value.
+ */
+export function parseEnv(env: unknown): EnvResult {
+  const cacheable = typeof env === "object" && env !== null;
+  const known = cacheable ? parsed.get(env) : undefined;
+  if (known !== undefined) {
+    return known;
+  }
+  const result = envSchema.safeParse(env ?? {});
+  const outcome: EnvResult = result.success
+    ? { ok: true, config: result.data }
+    : {
+        ok: false,
+        problems: result.error.issues.map((issue) => {
+          const name = issue.path.join(".") || "env";
+          // zod's own messages may quote the received value; only our fixed messages are shown.
+          const reason = issue.code === "invalid_type" ? "is missing" : safeReason(issue.message);
+          return `${name} ${reason}`;
+        }),
+      };
+  if (cacheable) {
+    parsed.set(env, outcome);
+  }
+  return outcome;
+}
+
+const FIXED_REASONS = new Set([
+  "is missing",
+  "must be a URL",
+  "must be a whole number",
+  "must be 1-64 letters, digits, _ : . or -",
+  "must be host:port",
+]);
+
+function safeReason(message: string): string {
+  return FIXED_REASONS.has(message) ? message : "is invalid";
+}

@@ -1,0 +1,34 @@
+/**
+ * Structured log lines (one JSON object per line, what Workers Logs indexes). Never pass secrets or
+ * request bodies.
+ *
+ * @module
+ */
+
+/** Severity of a log line. */
+export type LogLevel = "info" | "warn" | "error";
+
+/** Writes one log line: `{ level, msg, ...fields }`. */
+export function log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
+  const line = JSON.stringify({ level, msg, ...fields });
+  if (level === "error") {
+    console.error(line);
+  } else if (level === "warn") {
+    console.warn(line);
+  } else {
+    console.log(line);
+  }
+}
+
+/** The loggable part of an error: name, message, stack and the `cause` chain (bounded). */
+export function describeError(err: unknown, depth = 0): Record<string, unknown> {
+  if (!(err instanceof Error)) {
+    return { value: String(err) };
+  }
+  return {
+    name: err.name,
+    message: err.message,
+    stack: err.stack,
+    ...(err.cause !== undefined && depth < 3 ? { cause: describeError(err.cause, depth + 1) } : {}),
+  };
+}

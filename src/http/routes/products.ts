@@ -1,0 +1,152 @@
+/**
+ * `/products/:id`: read through the cache; `PUT`, `PATCH`, `DELETE` commit (with their outbox row)
+ * and then invalidate the product, its review list and the product pages in one Redis call.
+ *
+ * Writes run: bearer auth → id check → rate limit → body checks → schema → work, so nothing that
+ * fails earlier touches Redis or Postgres.
+ *
+ * @module
+ */
+import type { Context, Hono } from "hono";
+import type { Product } from "../../db/models";
+import { deleteProduct, findProduct, updateProduct, upsertProduct } from "../../db/products";
+import {
+  etagOf,
+  ifNoneMatchHits,
+  parseIfMatch,
+  serverTiming,
+  setCachedReadHeaders,
+} from "../cache-headers";
+import { AppError } from "../errors";
+import { invalidateAfterCommit } from "../invalidation";
+import { requireBearer } from "../middleware/auth";
+import { jsonBody } from "../middleware/json-body";
+import { rateLimitWrites } from "../middleware/rate-limit";
+import { productInputSchema, productParamsSchema, productPatchSchema } from "../schemas";
+import type { AppEnv } from "../types";
+import { validate } from "../validation";
+import { allowOnly, loaded, since } from "./shared";
+
+const PATH = "/products/:id";
+
+const notFound = () => new AppError("not_found", "product not found");
+const preconditionFailed = () =>
+  new AppError("precondition_failed", "If-Match does not match the current ETag");
+
+/** Finishes a write: invalidation, then `ETag` and `Server-Timing` for the written product. */
+async function afterCommit(
+  c: Context<AppEnv>,
+  id: string,
+  outboxId: number,
+  dbMs: number,
+  version?: number,
+): Promise<void> {
+  const services = c.get("services");
+  const report = await invalidateAfterCommit(services, services.keys.invalidationFor(id), outboxId);
+  c.header("Server-Timing", serverTiming({ cacheMs: report.cacheMs, dbMs }));
+  if (version !== undefined) {
+    c.header("ETag", etagOf(version));
+  }
+}
+
+/** Registers `GET`, `PUT`, `PATCH`, `DELETE /products/:id` (and `405` for the rest). */
+export function registerProductRoutes(app: Hono<AppEnv>): void {
+  app.get(PATH, validate("param", productParamsSchema), async (c) => {
+    const { id } = c.req.valid("param");
+    const { cache, db, keys } = c.get("services");
+    const { loaded: result, outcome } = await cache.get<Product>(keys.product(id), async () =>
+      loaded(await findProduct(db, id)),
+    );
+    setCachedReadHeaders(c, outcome);
+    if (!result.found) {
+      throw notFound();
+    }
+    const product = result.value;
+    c.header("ETag", etagOf(product.version));
+    if (ifNoneMatchHits(c.req.header("If-None-Match"), product.version)) {
+      return c.body(null, 304);
+    }
+    return c.json(product, 200);
+  });
+
+  app.put(
+    PATH,
+    requireBearer(),
+    validate("param", productParamsSchema),
+    rateLimitWrites(),
+    jsonBody(),
+    validate("json", productInputSchema),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const input = c.req.valid("json");
+      const { db, keys } = c.get("services");
+      const condition = parseIfMatch(c.req.header("If-Match"));
+      const started = Date.now();
+      if (condition === undefined) {
+        const written = await upsertProduct(db, id, input, keys.invalidationFor(id));
+        await afterCommit(c, id, written.outboxId, since(started), written.product.version);
+        if (written.created) {
+          c.header("Location", `/products/${id}`);
+          return c.json(written.product, 201);
+        }
+        return c.json(written.product, 200);
+      }
+      // With If-Match, PUT only replaces: an absent product fails the precondition (RFC 9110).
+      const result = await updateProduct(db, id, input, condition, keys.invalidationFor(id));
+      if (result.kind !== "ok") {
+        throw preconditionFailed();
+      }
+      await afterCommit(c, id, result.outboxId, since(started), result.value.version);
+      return c.json(result.value, 200);
+    },
+  );
+
+  app.patch(
+    PATH,
+    requireBearer(),
+    validate("param", productParamsSchema),
+    rateLimitWrites(),
+    jsonBody(),
+    validate("json", productPatchSchema),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const patch = c.req.valid("json");
+      const { db, keys } = c.get("services");
+      const started = Date.now();
+      const condition = parseIfMatch(c.req.header("If-Match"));
+      const result = await updateProduct(db, id, patch, condition, keys.invalidationFor(id));
+      if (result.kind === "not_found") {
+        throw notFound();
+      }
+      if (result.kind === "precondition_failed") {
+        throw preconditionFailed();
+      }
+      await afterCommit(c, id, result.outboxId, since(started), result.value.version);
+      return c.json(result.value, 200);
+    },
+  );
+
+  app.delete(
+    PATH,
+    requireBearer(),
+    validate("param", productParamsSchema),
+    rateLimitWrites(),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { db, keys } = c.get("services");
+      const started = Date.now();
+      const condition = parseIfMatch(c.req.header("If-Match"));
+      const result = await deleteProduct(db, id, condition, keys.invalidationFor(id));
+      if (result.kind === "not_found") {
+        throw notFound();
+      }
+      if (result.kind === "precondition_failed") {
+        throw preconditionFailed();
+      }
+      await afterCommit(c, id, result.outboxId, since(started));
+      return c.body(null, 204);
+    },
+  );
+
+  allowOnly(app, PATH, ["GET", "PUT", "PATCH", "DELETE"]);
+}

@@ -1,0 +1,13 @@
+/**
+ * The Hono environment of the app: raw bindings in, validated config and services on the context.
+ *
+ * @module
+ */
+import type { Config, Env } from "../env";
+import type { Services } from "./services";
+
+/** `Hono<AppEnv>`: what every middleware and route is typed with. */
+export type AppEnv = {
+  Bindings: Env;
+  Variables: { config: Config; services: Services };
+};

@@ -1,0 +1,16 @@
+/**
+ * The Worker entry: wiring only. `fetch` is the Hono app; `scheduled` drains the invalidation
+ * outbox (Cron Trigger in wrangler.toml).
+ *
+ * @module
+ */
+import { createApp } from "./app";
+import type { Env } from "./env";
+import { drainOutboxJob } from "./http/cron";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  scheduled: (_controller, env, ctx) => drainOutboxJob(env, ctx),
+} satisfies ExportedHandler<Env>;
