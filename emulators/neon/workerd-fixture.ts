@@ -15,6 +15,7 @@ export type FixtureEnv = { NEON_HOST_PORT: string; DATABASE_URL: string };
 
 const RAW_TEXT = { getTypeParser: () => (value: string) => value };
 
+/** The fixture Worker: `GET /` answers `{ http, ws, drizzleWs, drizzleHttp }`. */
 export default {
   async fetch(_request: Request, env: FixtureEnv): Promise<Response> {
     pointNeonAtLocal(env.NEON_HOST_PORT);
