@@ -3,7 +3,8 @@
  * `wrangler dev` serving the Worker on http://127.0.0.1:PORT. See README, "Local development".
  *
  * Environment: `PORT` (default 8787), `API_TOKEN` (default {@link DEV_API_TOKEN}), `REDIS_URL`,
- * `DATABASE_URL`, `CACHE_KEY_PREFIX` (optional). Ctrl-C or SIGTERM stops everything it started.
+ * `DATABASE_URL`, `PGLITE_DIR` (default `.local/pglite`), `CACHE_KEY_PREFIX` (optional).
+ * Ctrl-C or SIGTERM stops everything it started.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -15,7 +16,8 @@ import { type LocalStack, startLocalStack } from "../emulators/stack";
 const DEV_API_TOKEN = "dev-token";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const ENV_FILE = `${ROOT}.local/dev.env`;
+// Per process, so a second `npm run dev` (another PORT) cannot overwrite or delete this one's.
+const ENV_FILE = `${ROOT}.local/dev-${process.pid}.env`;
 const WRANGLER = `${ROOT}node_modules/.bin/wrangler`;
 
 const port = Number(process.env.PORT ?? 8787);
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
   starting = startLocalStack({
     redisUrl: nonEmpty(process.env.REDIS_URL),
     databaseUrl: nonEmpty(process.env.DATABASE_URL),
+    pgliteDir: nonEmpty(process.env.PGLITE_DIR),
     apiToken,
     cacheKeyPrefix: nonEmpty(process.env.CACHE_KEY_PREFIX),
     log: say,
