@@ -4,9 +4,14 @@
  * `/pipeline`, some to `/`) and off (requests go to `/`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HASH_CASES, LIST_CASES, SET_CASES } from "./cases-collections";
-import { KEY_CASES, STRING_CASES } from "./cases-strings-keys";
-import { MISC_CASES, SCRIPT_CASES, ZSET_CASES } from "./cases-zsets-misc";
+import { HASH_CASES } from "./cases/hashes";
+import { KEY_CASES } from "./cases/keys";
+import { LIST_CASES } from "./cases/lists";
+import { SCRIPT_CASES } from "./cases/scripts";
+import { SET_CASES } from "./cases/sets";
+import { ZSET_CASES } from "./cases/sorted-sets";
+import { MISC_CASES } from "./cases/streams-geo-hll";
+import { STRING_CASES } from "./cases/strings";
 import { type Case, type Key, withoutPrefix } from "./differential-support";
 import { type Harness, redisErrorText, startHarness, toJs } from "./test-support";
 

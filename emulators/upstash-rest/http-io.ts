@@ -11,20 +11,27 @@ export class BodyTooLargeError extends Error {
 
 /**
  * Reads the whole body as UTF-8 text.
- * @throws BodyTooLargeError when it is longer than `limitBytes`
+ * @throws BodyTooLargeError when it is longer than `limitBytes`; the rest of the body is then
+ *   drained and discarded so the connection stays usable for the error response.
  */
-export async function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const bytes = chunk as Buffer;
-    size += bytes.length;
-    if (size > limitBytes) {
-      throw new BodyTooLargeError(`ERR request body exceeds ${limitBytes} bytes`);
-    }
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        req.off("data", onData);
+        req.resume();
+        reject(new BodyTooLargeError(`ERR request body exceeds ${limitBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.once("error", reject);
+  });
 }
 
 /**

@@ -2,10 +2,19 @@
  * The HTTP surface: routes, auth, body handling, encodings and argument conversion, checked with raw
  * `fetch` where the exact wire form matters and with the real client where its behaviour does.
  */
+import { connect } from "node:net";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startUpstashRestServer } from "./server";
-import { closedPort, type Harness, postJson, redisErrorText, startHarness } from "./test-support";
+import {
+  closedPort,
+  type Harness,
+  postJson,
+  redisErrorText,
+  startHarness,
+  TEST_REDIS_URL,
+  toJs,
+} from "./test-support";
 
 let h: Harness;
 beforeAll(async () => {
@@ -51,6 +60,20 @@ describe("routes and authentication", () => {
     expect(notArray).toMatchObject({ status: 400, body: { error: expect.any(String) } });
   });
 
+  it("answers malformed HTTP with a JSON 400 too", async () => {
+    const socket = connect(h.server.port, "127.0.0.1");
+    socket.end("NOT HTTP AT ALL\r\n\r\n");
+    const chunks: Buffer[] = [];
+    for await (const chunk of socket) {
+      chunks.push(chunk as Buffer);
+    }
+    const [head = "", body = ""] = Buffer.concat(chunks).toString("utf8").split("\r\n\r\n");
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(body)).toEqual({
+      error: expect.stringMatching(/^ERR malformed HTTP request/),
+    });
+  });
+
   it("echoes a fresh upstash-sync-token on every response, errors included", async () => {
     const first = await postJson(h.server, "/", ["ping"]);
     const second = await postJson(h.server, "/nowhere", []);
@@ -74,6 +97,22 @@ describe("routes and authentication", () => {
       expect(res.body).toEqual({ error: expect.stringContaining("cannot reach Redis") });
       const redis = new Redis({ url: server.url, token: "t", enableAutoPipelining: false });
       await expect(redis.get("k")).rejects.toThrow(/cannot reach Redis/);
+    } finally {
+      await server.close();
+    }
+  });
+  it("answers 413 JSON to an oversized body and keeps serving", async () => {
+    const server = await startUpstashRestServer({
+      redisUrl: TEST_REDIS_URL,
+      token: "t",
+      maxBodyBytes: 1024,
+    });
+    try {
+      const redis = new Redis({ url: server.url, token: "t", enableAutoPipelining: false });
+      const error = await redis.set(h.key("huge"), "x".repeat(64 * 1024)).catch(redisErrorText);
+      expect(error).toBe("ERR request body exceeds 1024 bytes");
+      expect(await redis.echo("still here")).toBe("still here");
+      expect(toJs(await h.run("EXISTS", h.key("huge")))).toBe(0);
     } finally {
       await server.close();
     }

@@ -28,6 +28,12 @@ export type UpstashRestServerOptions = {
   port?: number;
   /** Interface to bind. @default "127.0.0.1" */
   host?: string;
+  /**
+   * Largest accepted request body in bytes; larger ones get 413 JSON. Upstash documents a 100 MB
+   * limit per record; its per-request limits depend on the plan and are not modelled.
+   * @default 104857600 (100 MiB)
+   */
+  maxBodyBytes?: number;
 };
 
 /** A running server. */
@@ -42,11 +48,7 @@ export type UpstashRestServer = {
   close(): Promise<void>;
 };
 
-/**
- * Largest accepted request body. Upstash's documented limit is 100 MB per record; its per-request
- * limits depend on the plan and are not modelled.
- */
-const MAX_BODY_BYTES = 100 * 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
 
 type Route = "single" | "pipeline" | "multi-exec";
 const ROUTES = new Map<string, Route>([
@@ -57,6 +59,7 @@ const ROUTES = new Map<string, Route>([
 
 type Context = {
   token: string;
+  maxBodyBytes: number;
   faults: FaultController;
   redis: RespClient;
   scripts: ScriptRegistry;
@@ -73,6 +76,7 @@ export async function startUpstashRestServer(
   let closing = false;
   const context: Context = {
     token: options.token,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     faults: new FaultController(),
     redis: new RespClient(options.redisUrl),
     scripts: new ScriptRegistry(),
@@ -87,6 +91,17 @@ export async function startUpstashRestServer(
       const message = error instanceof Error ? error.message : String(error);
       sendJson(res, 500, { error: `ERR Upstash REST emulator internal error: ${message}` });
     });
+  });
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    // Node's default answer to unparsable HTTP has no body; keep the "always JSON" promise.
+    if (error.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const text = JSON.stringify({ error: `ERR malformed HTTP request: ${error.message}` });
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -131,7 +146,7 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
   }
   let body: unknown;
   try {
-    body = JSON.parse(await readBody(req, MAX_BODY_BYTES));
+    body = JSON.parse(await readBody(req, context.maxBodyBytes));
   } catch (error: unknown) {
     const tooLarge = error instanceof BodyTooLargeError;
     reply(tooLarge ? 413 : 400, {
