@@ -5,6 +5,7 @@
  * coalescing maps, circuit breakers) in one workerd process, all sharing the run's Redis and
  * database — what two edge locations look like to the shared backends.
  */
+import { dirname } from "node:path";
 import { Headers, Miniflare, type RequestInit, type Response } from "miniflare";
 import { inject } from "vitest";
 
@@ -58,7 +59,8 @@ export async function startWorkers(
   }
   const source =
     opts.script === undefined
-      ? { scriptPath: stack.workerScriptPath }
+      ? // Module names are paths relative to modulesRoot; workerd refuses ones that start with "..".
+        { scriptPath: stack.workerScriptPath, modulesRoot: dirname(stack.workerScriptPath) }
       : { script: opts.script, scriptPath: "inline-worker.mjs" };
   const names = Array.from({ length: count }, (_, i) => `worker-${i}`);
   const mf = new Miniflare({
