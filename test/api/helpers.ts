@@ -5,7 +5,8 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import pg from "pg";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
+import { getFaults, resetFaults, setDbFaults, setRedisFaults } from "../support/faults";
 import { startWorkers, type WorkerGroup, type WorkerHandle } from "../support/worker";
 
 const stack = inject("stack");
@@ -117,4 +118,87 @@ export async function startApi(
   const script = await readFile(stack.workerScriptPath, "utf8");
   // Every test file writes from the same address; only the rate-limit tests want a real limit.
   return startWorkers(count, { script, bindings: { RATE_LIMIT_WRITES: "100000", ...bindings } });
+}
+
+/** What Postgres holds that a request about product `id` could have changed. */
+export type PersistedState = {
+  product: Record<string, unknown> | null;
+  reviews: number;
+  outboxIds: number[];
+};
+
+/** Snapshot of {@link PersistedState} for `id`. */
+export async function stateOf(id: string): Promise<PersistedState> {
+  const [product] = await sql(
+    "SELECT id, name, price_cents, stock, version, updated_at FROM products WHERE id = $1",
+    [id],
+  );
+  const [reviews] = await sql<{ n: number }>(
+    "SELECT count(*)::int AS n FROM reviews WHERE product_id = $1",
+    [id],
+  );
+  const outbox = await sql<{ id: string }>(
+    "SELECT id FROM outbox WHERE EXISTS (SELECT 1 FROM unnest(keys) k WHERE k LIKE $1) ORDER BY id",
+    [`%:${id}`],
+  );
+  return {
+    product: product ?? null,
+    reviews: reviews?.n ?? 0,
+    outboxIds: outbox.map((r) => Number(r.id)),
+  };
+}
+
+/**
+ * Runs `request` and checks Postgres holds exactly what it held before for `id`: same product row
+ * (version and updated_at included), same review count, no new outbox row (earlier writes' rows
+ * may disappear meanwhile: their background cleanup is not this request's doing).
+ */
+export async function expectNothingPersisted<T>(id: string, request: () => Promise<T>): Promise<T> {
+  const before = await stateOf(id);
+  const result = await request();
+  const after = await stateOf(id);
+  expect(after.product).toEqual(before.product);
+  expect(after.reviews).toBe(before.reviews);
+  expect(after.outboxIds.filter((o) => !before.outboxIds.includes(o))).toEqual([]);
+  return result;
+}
+
+/**
+ * Runs `request` while every Redis command and every SQL query is answered with an injected error,
+ * and checks that none was: the request was answered before any cache or database work.
+ */
+export async function expectNoBackendCalls<T>(request: () => Promise<T>): Promise<T> {
+  // Earlier writes delete their outbox rows in the background; let that finish so it is not
+  // mistaken for this request's work.
+  await waitFor(async () => (await sql("SELECT 1 FROM outbox LIMIT 1")).length === 0, 3000);
+  const before = await getFaults();
+  await Promise.all([
+    setRedisFaults({ mode: "error", match: [] }),
+    setDbFaults({ mode: "error", match: [] }),
+  ]);
+  try {
+    return await request();
+  } finally {
+    await resetFaults();
+    const after = await getFaults();
+    expect(after.redis.applied?.error ?? 0).toBe(before.redis.applied?.error ?? 0);
+    expect(after.db.applied?.error ?? 0).toBe(before.db.applied?.error ?? 0);
+  }
+}
+
+/** Polls `condition` every 20 ms until it holds or `timeoutMs` passed; returns whether it held. */
+export async function waitFor(
+  condition: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) {
+      return true;
+    }
+    if (Date.now() > deadline) {
+      return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
