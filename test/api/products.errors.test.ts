@@ -34,13 +34,16 @@ afterAll(async () => {
   await closeSql();
 });
 
+/** The part of a (Miniflare) response the checks read. */
+type ApiResponse = {
+  status: number;
+  headers: { get(name: string): string | null };
+  json(): Promise<unknown>;
+};
+
 type ErrorBody = { error: { code: string; message: string; details: unknown[] } };
 
-async function expectError(
-  res: Response | { status: number; headers: Headers; json(): Promise<unknown> },
-  status: number,
-  code: string,
-): Promise<ErrorBody> {
+async function expectError(res: ApiResponse, status: number, code: string): Promise<ErrorBody> {
   expect(res.status).toBe(status);
   expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);
   expect(res.headers.get("Cache-Control")).toBe("no-store");
