@@ -25,10 +25,14 @@ export function describeError(err: unknown, depth = 0): Record<string, unknown> 
   if (!(err instanceof Error)) {
     return { value: String(err) };
   }
+  // Drizzle's query errors append the bound parameters (request data) to message and stack.
+  const hasParams = "params" in err;
+  const strip = (text: string | undefined) =>
+    hasParams ? text?.replace(/\nparams: .*/, "") : text;
   return {
     name: err.name,
-    message: err.message,
-    stack: err.stack,
+    message: strip(err.message),
+    stack: strip(err.stack),
     ...(err.cause !== undefined && depth < 3 ? { cause: describeError(err.cause, depth + 1) } : {}),
   };
 }
