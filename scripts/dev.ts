@@ -9,6 +9,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type LocalStack, startLocalStack } from "../emulators/stack";
 
@@ -18,7 +20,11 @@ const DEV_API_TOKEN = "dev-token";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // Per process, so a second `npm run dev` (another PORT) cannot overwrite or delete this one's.
 const ENV_FILE = `${ROOT}.local/dev-${process.pid}.env`;
-const WRANGLER = `${ROOT}node_modules/.bin/wrangler`;
+// Run with this very node: the .bin shim's `#!/usr/bin/env node` could pick an older system node.
+const WRANGLER = join(
+  dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
+  "bin/wrangler.js",
+);
 
 const port = Number(process.env.PORT ?? 8787);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -67,7 +73,7 @@ async function main(): Promise<void> {
   const envFiles = existsSync(`${ROOT}.dev.vars`) ? [`${ROOT}.dev.vars`, ENV_FILE] : [ENV_FILE];
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port)];
   args.push("--show-interactive-dev-session=false", ...envFiles.flatMap((f) => ["--env-file", f]));
-  wrangler = spawn(WRANGLER, args, {
+  wrangler = spawn(process.execPath, [WRANGLER, ...args], {
     cwd: ROOT,
     stdio: ["ignore", "inherit", "inherit"],
     env: {
