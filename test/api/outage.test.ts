@@ -137,7 +137,7 @@ describe("Redis down (rule 4)", () => {
 
       // Once Redis is back, the Cron drain applies the pending invalidation.
       await resetFaults();
-      await (group?.workers[0] as WorkerHandle).scheduled();
+      await w.scheduled();
       expect(await waitFor(async () => (await stateOf(id)).outboxIds.length === 0, 3000)).toBe(
         true,
       );
