@@ -2,7 +2,7 @@ import pg from "pg";
 import { describe, expect, inject, it } from "vitest";
 import setup from "../global-setup";
 import type { ProvidedStack } from "../support/provided";
-import { DEFAULT_ADMIN_URL } from "../support/test-database";
+import { createMigratedDatabase, DEFAULT_ADMIN_URL } from "../support/test-database";
 
 const adminUrl = process.env.TEST_DATABASE_ADMIN_URL || DEFAULT_ADMIN_URL;
 
@@ -84,5 +84,19 @@ describe("per-run isolation", () => {
     expect(await databaseExists(b.stack.databaseName)).toBe(false);
     // Teardown also deletes the run's keys; read them through this run's own server.
     expect(await redis(inject("stack"), ["EXISTS", `${a.stack.cacheKeyPrefix}k`])).toBe(0);
+  });
+});
+
+describe("a file's own database", () => {
+  it("is migrated, empty, separate from the run's, and gone after drop", async () => {
+    const stack = inject("stack");
+    const db = await createMigratedDatabase(`${stack.runId}_own`);
+    try {
+      expect(db.name).not.toBe(stack.databaseName);
+      expect(await query(db.url, "SELECT count(*)::int AS n FROM products")).toEqual([{ n: 0 }]);
+    } finally {
+      await db.drop();
+    }
+    expect(await databaseExists(db.name)).toBe(false);
   });
 });

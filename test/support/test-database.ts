@@ -3,6 +3,7 @@
  * (with its connections) at the end, so runs never see each other's rows.
  */
 import pg from "pg";
+import { applyMigrations } from "../../emulators/migrate";
 
 /** The admin connection used when `TEST_DATABASE_ADMIN_URL` is not set. */
 export const DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -64,4 +65,25 @@ async function withAdmin(
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A fresh database with the schema migrated, for a test file that needs tables no other file has
+ * written to (the run's database is shared by all files). Pass its `url` to
+ * `startWorker({ DATABASE_URL: db.url })` and `drop()` it in `afterAll`.
+ * @param suffix `[a-z0-9_]+`, unique in the run, e.g. `${inject("stack").runId}_pages`
+ * @param adminUrl @default env `TEST_DATABASE_ADMIN_URL`, else DEFAULT_ADMIN_URL
+ */
+export async function createMigratedDatabase(
+  suffix: string,
+  adminUrl: string = process.env.TEST_DATABASE_ADMIN_URL || DEFAULT_ADMIN_URL,
+): Promise<TestDatabase> {
+  const db = await createTestDatabase(suffix, adminUrl);
+  try {
+    await applyMigrations(db.url);
+  } catch (err: unknown) {
+    await db.drop();
+    throw err;
+  }
+  return db;
 }
