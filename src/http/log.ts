@@ -28,7 +28,7 @@ export function describeError(err: unknown, depth = 0): Record<string, unknown> 
   // Drizzle's query errors append the bound parameters (request data) to message and stack.
   const hasParams = "params" in err;
   const strip = (text: string | undefined) =>
-    hasParams ? text?.replace(/\nparams: .*/, "") : text;
+    hasParams ? text?.replace(/\nparams: [\s\S]*?(?=\n {4}at |$)/, "") : text;
   return {
     name: err.name,
     message: strip(err.message),
