@@ -3,7 +3,6 @@
  * looks at Postgres (`pg`) and Redis (Upstash REST) to check what a request did or did not change.
  */
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import pg from "pg";
 import { expect, inject } from "vitest";
 import { getFaults, resetFaults, setDbFaults, setRedisFaults } from "../support/faults";
@@ -107,17 +106,11 @@ export async function errorCode(res: { json(): Promise<unknown> }): Promise<stri
 }
 
 /**
- * Starts `count` isolates of the real Worker bundle. The bundle is passed as script text because
- * Miniflare resolves a `scriptPath` outside the working directory to a `../` module name, which
- * workerd refuses; the bundle is one self-contained ES module, so the text is equivalent.
+ * Starts `count` isolates of the real Worker with the run's bindings plus `bindings`. Writes get a
+ * generous rate limit by default: every test file writes from the same client address.
  */
-export async function startApi(
-  bindings: Record<string, string> = {},
-  count = 1,
-): Promise<WorkerGroup> {
-  const script = await readFile(stack.workerScriptPath, "utf8");
-  // Every test file writes from the same address; only the rate-limit tests want a real limit.
-  return startWorkers(count, { script, bindings: { RATE_LIMIT_WRITES: "100000", ...bindings } });
+export function startApi(bindings: Record<string, string> = {}, count = 1): Promise<WorkerGroup> {
+  return startWorkers(count, { bindings: { RATE_LIMIT_WRITES: "100000", ...bindings } });
 }
 
 /** What Postgres holds that a request about product `id` could have changed. */
