@@ -1,0 +1,56 @@
+/** Command-line flags of `npm run bench` (and `npm run bench:throughput`). */
+
+/** The bench settings. */
+export type BenchOptions = {
+  /** Round trip injected on every Upstash REST request, in ms. @default 2 (`--redis-ms`) */
+  redisMs: number;
+  /** Round trip injected on every Neon `/sql` request, in ms. @default 10 (`--db-ms`) */
+  dbMs: number;
+  /** Worker isolates the requests are spread over, round-robin. @default 2 (`--isolates`) */
+  isolates: number;
+  /** Fewer requests and shorter runs, for a smoke run (`--quick`). @default false */
+  quick: boolean;
+  /** Seed of the read/write mix's operation sequence. @default 1 (`--seed`) */
+  seed: number;
+};
+
+/** `--help` text. */
+export const USAGE = `usage: npm run bench -- [--redis-ms N] [--db-ms N] [--isolates N] [--quick] [--seed N]
+  --redis-ms N   round trip injected per Redis (Upstash REST) request, ms   (default 2)
+  --db-ms N      round trip injected per Postgres (Neon /sql) request, ms  (default 10)
+  --isolates N   Worker isolates, requests spread round-robin             (default 2)
+  --quick        fewer requests and shorter runs (smoke run)
+  --seed N       seed of the read/write mix                               (default 1)`;
+
+/** Parses `argv` (without the node and script names); throws on an unknown or malformed flag. */
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  const options: BenchOptions = { redisMs: 2, dbMs: 10, isolates: 2, quick: false, seed: 1 };
+  const numeric: Record<string, keyof BenchOptions> = {
+    "--redis-ms": "redisMs",
+    "--db-ms": "dbMs",
+    "--isolates": "isolates",
+    "--seed": "seed",
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    const [flag, inline] = arg.includes("=") ? arg.split("=", 2) : [arg, undefined];
+    if (flag === "--quick") {
+      options.quick = true;
+      continue;
+    }
+    const field = flag === undefined ? undefined : numeric[flag];
+    if (field === undefined) {
+      throw new Error(`unknown flag ${arg}\n${USAGE}`);
+    }
+    const raw = inline ?? argv[++i];
+    const value = Number(raw);
+    if (raw === undefined || !Number.isFinite(value) || value < 0) {
+      throw new Error(`${flag} needs a non-negative number\n${USAGE}`);
+    }
+    (options as Record<typeof field, number | boolean>)[field] = value;
+  }
+  if (!Number.isInteger(options.isolates) || options.isolates < 1) {
+    throw new Error(`--isolates must be a whole number ≥ 1\n${USAGE}`);
+  }
+  return options;
+}

@@ -1,0 +1,116 @@
+/** The shape of `bench/results/*.json` and the target checks derived from it. */
+import type { BenchOptions } from "../lib/args";
+import type { MetricRow, Metrics } from "../scenarios/scenario";
+import type { BenchPath } from "../worker";
+
+/** One scenario's outcome for every path. */
+export type ScenarioResult = {
+  id: string;
+  title: string;
+  description: string;
+  rows: MetricRow[];
+  metrics: Record<BenchPath, Metrics>;
+};
+
+/** `npm run bench:throughput`'s outcome (also merged into `latest.json`). */
+export type ThroughputResult = {
+  date: string;
+  /** What was measured: the real API route, or the bench Worker's core path as a stand-in. */
+  subject: string;
+  subjectUrl: string;
+  ceilingUrl: string;
+  durationSeconds: number;
+  connections: number;
+  subjectRequestsPerSecond: number;
+  ceilingRequestsPerSecond: number;
+  ratio: number;
+  subjectLatencyP50Ms: number;
+  subjectLatencyP99Ms: number;
+  ceilingLatencyP50Ms: number;
+  ceilingLatencyP99Ms: number;
+  non2xx: { subject: number; ceiling: number };
+  injected: { redisMs: number; dbMs: number };
+  loadAverage: { before: number[]; after: number[] };
+};
+
+/** A target from the issue, as measured. */
+export type TargetCheck = { target: string; measured: string; met: boolean | null };
+
+/** Everything one `npm run bench` writes. */
+export type BenchResults = {
+  date: string;
+  machine: {
+    node: string;
+    platform: string;
+    cpus: number;
+    cpuModel: string;
+    loadAverage: { before: number[]; after: number[] };
+  };
+  settings: BenchOptions & {
+    compatibilityDate: string;
+    compatibilityFlags: string[];
+    naiveMaxTries: number;
+    /** p50 of a request with no outbound I/O through the Miniflare dispatch (harness overhead). */
+    dispatchOverheadP50Ms: number | null;
+  };
+  scenarios: ScenarioResult[];
+  targets: TargetCheck[];
+  throughput?: ThroughputResult;
+  durationSeconds: number;
+};
+
+const fmt = (v: number | null | undefined, digits = 1) =>
+  v === null || v === undefined ? "n/a" : v.toFixed(digits);
+
+/** Checks the issue's targets against the core's measurements (throughput if present). */
+export function checkTargets(
+  scenarios: readonly ScenarioResult[],
+  throughput?: ThroughputResult,
+): TargetCheck[] {
+  const core = (id: string) => scenarios.find((s) => s.id === id)?.metrics.core ?? {};
+  const hit = core("hit");
+  const miss = core("miss");
+  const stampede = core("stampede");
+  const checks: TargetCheck[] = [
+    {
+      target: "hit: 1 Redis round trip, no query",
+      measured: `${fmt(hit.redisPerRequest, 2)} Redis, ${fmt(hit.pgPerRequest, 2)} Postgres per request`,
+      met: hit.redisPerRequest === 1 && hit.pgPerRequest === 0,
+    },
+    {
+      target: "miss: 1 Redis round trip + 1 Postgres query on the critical path",
+      measured: `${fmt(miss.redisCriticalPerRequest, 2)} Redis, ${fmt(miss.pgCriticalPerRequest, 2)} Postgres on the critical path (fill: ${fmt(miss.redisPerRequest, 2)} Redis in total)`,
+      met: miss.redisCriticalPerRequest === 1 && miss.pgCriticalPerRequest === 1,
+    },
+    {
+      target: "cold stampede of 500: 1 Postgres load",
+      measured: `${fmt(stampede.pgTotal, 0)} load(s)`,
+      met: stampede.pgTotal === 1,
+    },
+    {
+      target: "cold stampede: waiter p99 ≤ 30 ms over the fill time",
+      measured: `${fmt(stampede.waiterExcessP99)} ms end-to-end, ${fmt(stampede.workerWaiterExcessP99)} ms in-Worker`,
+      met:
+        stampede.waiterExcessP99 === null || stampede.waiterExcessP99 === undefined
+          ? null
+          : stampede.waiterExcessP99 <= 30,
+    },
+    {
+      target: "cold stampede: ≤ 10 Redis round trips per request",
+      measured: `max ${fmt(stampede.redisMaxPerRequest, 0)}, mean ${fmt(stampede.redisPerRequest, 2)}`,
+      met:
+        stampede.redisMaxPerRequest === null || stampede.redisMaxPerRequest === undefined
+          ? null
+          : stampede.redisMaxPerRequest <= 10,
+    },
+  ];
+  checks.push({
+    target: "hit throughput ≥ 0.8 of the bare-GET ceiling",
+    measured:
+      throughput === undefined
+        ? "not measured (run npm run bench:throughput)"
+        : `${throughput.ratio.toFixed(2)} (${throughput.subjectRequestsPerSecond.toFixed(0)} vs ${throughput.ceilingRequestsPerSecond.toFixed(0)} req/s, ${throughput.date.slice(0, 10)})`,
+    met: throughput === undefined ? null : throughput.ratio >= 0.8,
+  });
+  return checks;
+}

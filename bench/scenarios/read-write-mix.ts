@@ -1,0 +1,81 @@
+/**
+ * Read/write mix: 16 clients for a few seconds, 90% reads / 10% writes over 20 products, half of
+ * all operations on one hot product. Reports throughput, read latency, Postgres queries per read and
+ * stale reads (a read invoked after a write was acknowledged that returned an older version).
+ */
+import type { ReadSample, WriteSample } from "../lib/cluster";
+import { staleReads } from "../lib/staleness";
+import { seededRandom } from "../lib/summary";
+import { concurrentClients, errorCount, latencyMetrics, type Scenario } from "./scenario";
+
+const PRODUCTS = 20;
+const CLIENTS = 16;
+const WRITE_SHARE = 0.1;
+const HOT_SHARE = 0.5;
+const idOf = (i: number) => `mix-${i}`;
+
+/** See the module comment. */
+export const readWriteMix: Scenario = {
+  id: "mix",
+  title: `Read/write mix (90/10, ${PRODUCTS} products with a hot one, ${CLIENTS} clients)`,
+  description: `${CLIENTS} clients, ${WRITE_SHARE * 100}% writes, ${HOT_SHARE * 100}% of operations on one hot product; the operation sequence is seeded.`,
+  cluster: "default",
+  rows: [
+    { key: "opsPerSecond", label: "throughput, operations / s", ratio: true, digits: 0 },
+    { key: "p50", label: "read p50 ms", ratio: true },
+    { key: "p99", label: "read p99 ms", ratio: true },
+    { key: "pgPerRead", label: "Postgres queries / read", ratio: true, digits: 3 },
+    { key: "staleReads", label: "stale reads", digits: 0 },
+    { key: "errors", label: "errors", digits: 0 },
+  ],
+  seedIds: () => Array.from({ length: PRODUCTS }, (_, i) => idOf(i)),
+  async run(ctx, path) {
+    await ctx.fresh();
+    const durationMs = ctx.options.quick ? 3000 : 6000;
+    const reads: (ReadSample & { id: string })[] = [];
+    const writes: (WriteSample & { id: string })[] = [];
+    const randoms = Array.from({ length: CLIENTS }, (_, c) =>
+      seededRandom(ctx.options.seed * 1000 + c),
+    );
+    const started = performance.now();
+    await concurrentClients(CLIENTS, async (client) => {
+      if (performance.now() - started >= durationMs) {
+        return false;
+      }
+      const random = randoms[client] ?? Math.random;
+      const id = random() < HOT_SHARE ? idOf(0) : idOf(1 + Math.floor(random() * (PRODUCTS - 1)));
+      if (random() < WRITE_SHARE) {
+        writes.push({ ...(await ctx.cluster.write(path, id)), id });
+      } else {
+        reads.push({ ...(await ctx.cluster.read(path, id)), id });
+      }
+      return true;
+    });
+    const elapsedMs = performance.now() - started;
+    const stats = await ctx.cluster.settle();
+    const acked = writes.flatMap((w) =>
+      w.answer?.version == null
+        ? []
+        : [{ id: w.id, completedAt: w.completedAt, version: w.answer.version }],
+    );
+    const answered = reads.flatMap((r) =>
+      r.answer === undefined
+        ? []
+        : [{ id: r.id, invokedAt: r.invokedAt, version: r.answer.version }],
+    );
+    const stale = staleReads(answered, acked);
+    return {
+      ...latencyMetrics(reads),
+      elapsedMs,
+      reads: reads.length,
+      writes: writes.length,
+      opsPerSecond: (reads.length + writes.length) / (elapsedMs / 1000),
+      // Each write is exactly one UPDATE; the rest are reads' loads.
+      pgPerRead: (stats.postgres - writes.length) / Math.max(1, reads.length),
+      redisPerOperation: stats.redis / Math.max(1, reads.length + writes.length),
+      staleReads: stale.length,
+      staleHotReads: stale.filter((r) => r.id === idOf(0)).length,
+      errors: errorCount(reads) + errorCount(writes),
+    };
+  },
+};

@@ -1,0 +1,102 @@
+/** What every bench scenario is given and returns, plus the helpers they share. */
+import type { BenchOptions } from "../lib/args";
+import type { BenchStack } from "../lib/bench-stack";
+import type { Cluster, ReadSample, Sample } from "../lib/cluster";
+import { percentile } from "../lib/summary";
+import type { BenchPath } from "../worker";
+
+/** A scenario's measured values for one path, by metric key (`null` = not applicable). */
+export type Metrics = Record<string, number | null>;
+
+/** One row of the output table. */
+export type MetricRow = {
+  key: string;
+  label: string;
+  /** Show a "core vs naive" ratio for this row. @default false */
+  ratio?: boolean;
+  /** Decimals in the table. @default 1 */
+  digits?: number;
+};
+
+/** The isolates a scenario runs against. */
+export type ClusterKind = "default" | "short-ttl" | "short-ttl-no-stale";
+
+/** What a scenario's `run` is given. */
+export type ScenarioContext = {
+  cluster: Cluster;
+  stack: BenchStack;
+  options: BenchOptions;
+  /** Waits for background work, deletes the run's keys and zeroes the counters. */
+  fresh(): Promise<void>;
+};
+
+/** A scenario, run once per path with the same inputs. */
+export type Scenario = {
+  id: string;
+  title: string;
+  /** One sentence on what is measured, for the JSON and the README. */
+  description: string;
+  cluster: ClusterKind;
+  rows: MetricRow[];
+  /** Product ids to insert before the bench starts. */
+  seedIds(options: BenchOptions): string[];
+  run(ctx: ScenarioContext, path: BenchPath): Promise<Metrics>;
+};
+
+/** `fresh()` for a cluster and stack. */
+export async function freshState(cluster: Cluster, stack: BenchStack): Promise<void> {
+  await cluster.settle();
+  await stack.flushKeys();
+  await cluster.resetStats();
+}
+
+/** p50 and p99 of end-to-end latency and of in-Worker time over the successful `samples`. */
+export function latencyMetrics(samples: readonly ReadSample[], prefix = ""): Metrics {
+  const ok = samples.filter((s) => s.answer !== undefined);
+  const e2e = ok.map((s) => s.latencyMs);
+  const worker = ok.flatMap((s) => (s.answer === undefined ? [] : [s.answer.serverMs]));
+  return {
+    [`${prefix}p50`]: percentile(e2e, 50),
+    [`${prefix}p99`]: percentile(e2e, 99),
+    [`${prefix}workerP50`]: percentile(worker, 50),
+    [`${prefix}workerP99`]: percentile(worker, 99),
+  };
+}
+
+/** Failed requests (non-200 or no answer). */
+export function errorCount(samples: readonly Sample[]): number {
+  return samples.filter((s) => s.httpStatus !== 200).length;
+}
+
+/** Runs `count` reads one after another (round-robin over the isolates). */
+export async function sequentialReads(
+  cluster: Cluster,
+  path: BenchPath,
+  ids: (i: number) => string,
+  count: number,
+): Promise<ReadSample[]> {
+  const samples: ReadSample[] = [];
+  for (let i = 0; i < count; i++) {
+    samples.push(await cluster.read(path, ids(i)));
+  }
+  return samples;
+}
+
+/** Runs `clients` loops concurrently until each `step` returns false. */
+export async function concurrentClients(
+  clients: number,
+  step: (client: number) => Promise<boolean>,
+): Promise<void> {
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      while (await step(client)) {
+        // each step does its own request
+      }
+    }),
+  );
+}
+
+/** Mean of the per-request critical-path Redis round trips (as the Worker counted them). */
+export function criticalRedis(samples: readonly ReadSample[]): number[] {
+  return samples.flatMap((s) => (s.answer === undefined ? [] : [s.answer.calls.redis]));
+}

@@ -1,0 +1,136 @@
+/**
+ * Exact outbound round-trip counts for the bench Worker (runs inside workerd).
+ *
+ * `globalThis.fetch` is wrapped once per isolate: every request to the Upstash URL is one Redis
+ * round trip, every request to the Neon server's `/sql` endpoint is one Postgres query, whoever makes
+ * it (the cache core, the naive recipe, Drizzle) and whenever (on the critical path or inside
+ * `waitUntil`). An `AsyncLocalStorage` store per incoming request attributes each round trip to the
+ * request that started it, so a response can also say how many round trips finished before it was
+ * ready (its critical path). Background work is tracked through {@link trackedBackground} so the
+ * runner can wait until an isolate is quiet instead of sleeping.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { BackgroundContext } from "../src/cache";
+
+/** Round trips of one request that completed before its response was ready. */
+export type CriticalCalls = { redis: number; postgres: number };
+
+/** Isolate-wide counters, as `GET /stats` reports them. */
+export type IsolateStats = {
+  /** Requests to the Upstash REST URL since the last reset (background included). */
+  redis: number;
+  /** Requests to the Neon `/sql` endpoint since the last reset (background included). */
+  postgres: number;
+  /** Other outbound requests (should stay 0). */
+  other: number;
+  /** Outbound requests in flight right now. */
+  inflight: number;
+  /** `waitUntil` promises not yet settled. */
+  background: number;
+  /** Bench requests handled since the last reset. */
+  requests: number;
+};
+
+type Target = "redis" | "postgres" | "other";
+type RequestScope = { calls: CriticalCalls; open: boolean };
+
+const scopes = new AsyncLocalStorage<RequestScope>();
+const stats: IsolateStats = {
+  redis: 0,
+  postgres: 0,
+  other: 0,
+  inflight: 0,
+  background: 0,
+  requests: 0,
+};
+let targets: { redisOrigin: string; sqlOrigin: string } | undefined;
+
+/**
+ * Installs the counting `fetch` (first call per isolate only; later calls just refresh the target
+ * URLs, which are the same bindings for every request of an isolate).
+ * @param redisUrl the Upstash REST URL (`UPSTASH_REDIS_REST_URL`)
+ * @param neonHostPort the local Neon server (`NEON_LOCAL_PROXY`)
+ */
+export function installFetchCounter(redisUrl: string, neonHostPort: string): void {
+  const first = targets === undefined;
+  targets = { redisOrigin: new URL(redisUrl).origin, sqlOrigin: `http://${neonHostPort}` };
+  if (!first) {
+    return;
+  }
+  const original = globalThis.fetch;
+  const counting = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const target = classify(input);
+    stats[target] += 1;
+    stats.inflight += 1;
+    const scope = scopes.getStore();
+    try {
+      const response = await original(input, init);
+      // Counted for the request only if it finished while the request was still being answered.
+      if (scope?.open === true && target !== "other") {
+        scope.calls[target] += 1;
+      }
+      return response;
+    } finally {
+      stats.inflight -= 1;
+    }
+  };
+  globalThis.fetch = counting as typeof fetch;
+}
+
+function classify(input: RequestInfo | URL): Target {
+  const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
+  if (targets === undefined) {
+    return "other";
+  }
+  if (url.origin === targets.redisOrigin) {
+    return "redis";
+  }
+  if (url.origin === targets.sqlOrigin && url.pathname === "/sql") {
+    return "postgres";
+  }
+  return "other";
+}
+
+/**
+ * Runs one bench request in its own counting scope. `work` receives the scope's counters; they stop
+ * counting once `work` has settled (later, background round trips only reach the isolate totals).
+ */
+export async function withRequestScope<T>(
+  work: (calls: CriticalCalls) => Promise<T>,
+): Promise<{ result: T; calls: CriticalCalls }> {
+  stats.requests += 1;
+  const scope: RequestScope = { calls: { redis: 0, postgres: 0 }, open: true };
+  try {
+    const result = await scopes.run(scope, () => work(scope.calls));
+    return { result, calls: { ...scope.calls } };
+  } finally {
+    scope.open = false;
+  }
+}
+
+/** A `BackgroundContext` over `ctx` that also counts unsettled `waitUntil` promises. */
+export function trackedBackground(ctx: ExecutionContext): BackgroundContext {
+  return {
+    waitUntil(promise: Promise<unknown>): void {
+      stats.background += 1;
+      const settled = () => {
+        stats.background -= 1;
+      };
+      promise.then(settled, settled);
+      ctx.waitUntil(promise);
+    },
+  };
+}
+
+/** A copy of the isolate's counters. */
+export function readStats(): IsolateStats {
+  return { ...stats };
+}
+
+/** Zeroes the counters (in-flight and background gauges are live values and are kept). */
+export function resetStats(): void {
+  stats.redis = 0;
+  stats.postgres = 0;
+  stats.other = 0;
+  stats.requests = 0;
+}
