@@ -195,3 +195,51 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** The part of a (Miniflare) response the checks read. */
+export type ApiResponse = {
+  status: number;
+  headers: { get(name: string): string | null };
+  json(): Promise<unknown>;
+};
+
+export type ErrorBody = { error: { code: string; message: string; details: unknown[] } };
+
+/** Checks an error response: status, JSON envelope with `code`, and `Cache-Control: no-store`. */
+export async function expectError(
+  res: ApiResponse,
+  status: number,
+  code: string,
+): Promise<ErrorBody> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);
+  expect(res.headers.get("Cache-Control")).toBe("no-store");
+  const body = (await res.json()) as ErrorBody;
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.message).toBe("string");
+  expect(Array.isArray(body.error.details)).toBe(true);
+  return body;
+}
+
+/** A product as the API returns it. */
+export type Product = {
+  id: string;
+  name: string;
+  description: string;
+  priceCents: number;
+  currency: string;
+  stock: number;
+  version: number;
+  rating: { count: number; average: number | null };
+  createdAt: string;
+  updatedAt: string;
+};
+/** A review as the API returns it. */
+export type Review = {
+  id: string;
+  productId: string;
+  rating: number;
+  author: string;
+  body: string;
+  createdAt: string;
+};

@@ -9,6 +9,7 @@ import type { WorkerGroup, WorkerHandle } from "../support/worker";
 import {
   closeSql,
   newId,
+  type Product,
   postReview,
   putProduct,
   redis,
@@ -33,8 +34,6 @@ afterAll(async () => {
   await group?.dispose();
   await closeSql();
 });
-
-type Product = { id: string; version: number; stock: number; rating: { count: number } };
 
 const productKey = (id: string) => `${stack.cacheKeyPrefix}:product:${id}`;
 const patch = (worker: WorkerHandle, id: string, body: Record<string, unknown>) =>
