@@ -10,6 +10,7 @@ import { drainOutboxJob } from "./http/cron";
 
 const app = createApp();
 
+/** The Worker: `fetch` serves the API, `scheduled` drains the outbox. */
 export default {
   fetch: app.fetch,
   scheduled: (_controller, env, ctx) => drainOutboxJob(env, ctx),

@@ -203,6 +203,7 @@ export type ApiResponse = {
   json(): Promise<unknown>;
 };
 
+/** The contract's error envelope. */
 export type ErrorBody = { error: { code: string; message: string; details: unknown[] } };
 
 /** Checks an error response: status, JSON envelope with `code`, and `Cache-Control: no-store`. */
