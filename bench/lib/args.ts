@@ -12,6 +12,12 @@ export type BenchOptions = {
   quick: boolean;
   /** Seed of the read/write mix's operation sequence. @default 1 (`--seed`) */
   seed: number;
+  /** `bench:throughput` only: seconds of load per measurement. @default 10 (`--duration`) */
+  durationSeconds: number;
+  /** `bench:throughput` only: concurrent connections. @default 50 (`--connections`) */
+  connections: number;
+  /** `bench:throughput` only: alternating measurement rounds of each Worker. @default 2 (`--rounds`) */
+  rounds: number;
 };
 
 /** `--help` text. */
@@ -20,16 +26,32 @@ export const USAGE = `usage: npm run bench -- [--redis-ms N] [--db-ms N] [--isol
   --db-ms N      round trip injected per Postgres (Neon /sql) request, ms  (default 10)
   --isolates N   Worker isolates, requests spread round-robin             (default 2)
   --quick        fewer requests and shorter runs (smoke run)
-  --seed N       seed of the read/write mix                               (default 1)`;
+  --seed N       seed of the read/write mix                               (default 1)
+bench:throughput only:
+  --duration N   seconds of load per measurement                          (default 10)
+  --connections N  concurrent connections                                 (default 50)
+  --rounds N     alternating rounds of subject and ceiling                (default 2)`;
 
 /** Parses `argv` (without the node and script names); throws on an unknown or malformed flag. */
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const options: BenchOptions = { redisMs: 2, dbMs: 10, isolates: 2, quick: false, seed: 1 };
+  const options: BenchOptions = {
+    redisMs: 2,
+    dbMs: 10,
+    isolates: 2,
+    quick: false,
+    seed: 1,
+    durationSeconds: 10,
+    connections: 50,
+    rounds: 2,
+  };
   const numeric: Record<string, keyof BenchOptions> = {
     "--redis-ms": "redisMs",
     "--db-ms": "dbMs",
     "--isolates": "isolates",
     "--seed": "seed",
+    "--duration": "durationSeconds",
+    "--connections": "connections",
+    "--rounds": "rounds",
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -49,8 +71,14 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     }
     (options as Record<typeof field, number | boolean>)[field] = value;
   }
-  if (!Number.isInteger(options.isolates) || options.isolates < 1) {
-    throw new Error(`--isolates must be a whole number ≥ 1\n${USAGE}`);
+  for (const [flag, value] of [
+    ["--isolates", options.isolates],
+    ["--connections", options.connections],
+    ["--rounds", options.rounds],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new Error(`${flag} must be a whole number ≥ 1\n${USAGE}`);
+    }
   }
   return options;
 }

@@ -4,7 +4,13 @@
  * reads back as a miss, so it queries every time (≈ 200).
  */
 import type { ReadSample } from "../lib/cluster";
-import { concurrentClients, errorCount, latencyMetrics, type Scenario } from "./scenario";
+import {
+  concurrentClients,
+  errorCount,
+  latencyMetrics,
+  type Scenario,
+  statusCounts,
+} from "./scenario";
 
 const IDS = 10;
 const CLIENTS = 10;
@@ -44,6 +50,7 @@ export const absentProbing: Scenario = {
       redisPerRequest: stats.redis / total,
       notFoundAnswers: samples.filter((s) => s.answer?.version === null).length,
       errors: errorCount(samples),
+      ...statusCounts(samples),
     };
   },
 };

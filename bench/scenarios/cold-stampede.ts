@@ -9,7 +9,14 @@
 import type { ReadSample } from "../lib/cluster";
 import { max, percentile } from "../lib/summary";
 import type { BenchPath } from "../worker";
-import { criticalRedis, errorCount, latencyMetrics, type Metrics, type Scenario } from "./scenario";
+import {
+  criticalRedis,
+  errorCount,
+  latencyMetrics,
+  type Metrics,
+  type Scenario,
+  statusCounts,
+} from "./scenario";
 
 /** Concurrent requests of the stampede. */
 export const STAMPEDE_SIZE = 500;
@@ -41,6 +48,7 @@ export const coldStampede: Scenario = {
       ratio: true,
       digits: 0,
     },
+    { key: "bypassed", label: "answered without Redis (core: Redis call timed out)", digits: 0 },
     { key: "errors", label: "errors", digits: 0 },
   ],
   seedIds: () => [ID],
@@ -58,6 +66,7 @@ export const coldStampede: Scenario = {
       redisPerRequest: stats.redis / STAMPEDE_SIZE,
       redisMaxPerRequest: max(maxRedisPerRequest(samples, path)),
       errors: errorCount(samples),
+      bypassed: samples.filter((x) => x.answer?.status === "bypass").length,
       ...statusCounts(samples),
     };
   },
@@ -98,14 +107,4 @@ function waiterMetrics(samples: readonly ReadSample[], path: BenchPath): Metrics
     workerWaiterExcessP50: percentile(workerExcess, 50),
     workerWaiterExcessP99: percentile(workerExcess, 99),
   };
-}
-
-/** How many requests got each status (`status:hit`, `status:waited`, …), for the JSON. */
-function statusCounts(samples: readonly ReadSample[]): Metrics {
-  const counts: Metrics = {};
-  for (const s of samples) {
-    const key = `status:${s.answer?.status ?? "error"}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
 }

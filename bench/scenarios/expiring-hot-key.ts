@@ -11,6 +11,7 @@ import {
   latencyMetrics,
   type Metrics,
   type Scenario,
+  statusCounts,
 } from "./scenario";
 
 /** TTL of the hot entry in this scenario, in seconds (the cluster is started with it). */
@@ -65,6 +66,7 @@ function expiringScenario(noStale: boolean): Scenario {
         pgPerExpiry: stats.postgres / periods,
         redisPerRequest: stats.redis / samples.length,
         errors: errorCount(samples),
+        ...statusCounts(samples),
       };
       return metrics;
     },

@@ -6,6 +6,7 @@ import {
   latencyMetrics,
   type Scenario,
   sequentialReads,
+  statusCounts,
 } from "./scenario";
 
 const ID = "hit-1";
@@ -40,6 +41,7 @@ export const hitLatency: Scenario = {
       redisCriticalPerRequest: mean(criticalRedis(samples)),
       pgPerRequest: stats.postgres / count,
       errors: errorCount(samples),
+      ...statusCounts(samples),
     };
   },
 };

@@ -9,6 +9,7 @@ import {
   latencyMetrics,
   type Scenario,
   sequentialReads,
+  statusCounts,
 } from "./scenario";
 
 const count = (quick: boolean) => (quick ? 40 : 150);
@@ -54,6 +55,7 @@ export const missLatency: Scenario = {
       ),
       pgPerRequest: stats.postgres / n,
       errors: errorCount(samples),
+      ...statusCounts(samples),
     };
   },
 };

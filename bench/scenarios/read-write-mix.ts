@@ -6,7 +6,13 @@
 import type { ReadSample, WriteSample } from "../lib/cluster";
 import { staleReads } from "../lib/staleness";
 import { seededRandom } from "../lib/summary";
-import { concurrentClients, errorCount, latencyMetrics, type Scenario } from "./scenario";
+import {
+  concurrentClients,
+  errorCount,
+  latencyMetrics,
+  type Scenario,
+  statusCounts,
+} from "./scenario";
 
 const PRODUCTS = 20;
 const CLIENTS = 16;
@@ -76,6 +82,7 @@ export const readWriteMix: Scenario = {
       staleReads: stale.length,
       staleHotReads: stale.filter((r) => r.id === idOf(0)).length,
       errors: errorCount(reads) + errorCount(writes),
+      ...statusCounts(reads),
     };
   },
 };

@@ -100,3 +100,13 @@ export async function concurrentClients(
 export function criticalRedis(samples: readonly ReadSample[]): number[] {
   return samples.flatMap((s) => (s.answer === undefined ? [] : [s.answer.calls.redis]));
 }
+
+/** How many requests got each status (`status:hit`, `status:waited`, …), for the JSON. */
+export function statusCounts(samples: readonly ReadSample[]): Metrics {
+  const counts: Metrics = {};
+  for (const s of samples) {
+    const key = `status:${s.answer?.status ?? "error"}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
