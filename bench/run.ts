@@ -96,7 +96,10 @@ async function main(): Promise<void> {
   const scenarios: ScenarioResult[] = [];
   let dispatchOverheadP50Ms: number | null = null;
   try {
-    await stack.setLatency(options.redisMs, options.dbMs);
+    await stack.setLatency(options.redisMs, options.dbMs, {
+      redisMs: options.redisJitterMs,
+      dbMs: options.dbJitterMs,
+    });
     await stack.seed([WARM_ID, ...SCENARIOS.flatMap((s) => s.seedIds(options))]);
     const scriptPath = await bundleWorker(join(ROOT, "bench/worker.ts"), outDir);
     const clusterFor = async (kind: ClusterKind): Promise<Cluster> => {
@@ -124,9 +127,12 @@ async function main(): Promise<void> {
       return started;
     };
 
-    const steps = SCENARIOS.length * PATHS.length;
+    const selected = SCENARIOS.filter(
+      (s) => options.only.length === 0 || options.only.includes(s.id),
+    );
+    const steps = selected.length * PATHS.length;
     let step = 0;
-    for (const scenario of SCENARIOS) {
+    for (const scenario of selected) {
       const running = await clusterFor(scenario.cluster);
       const metrics = {} as Record<BenchPath, Metrics>;
       for (const path of PATHS) {
@@ -172,7 +178,7 @@ async function main(): Promise<void> {
     ...(previous?.throughput === undefined ? {} : { throughput: previous.throughput }),
     durationSeconds: (performance.now() - began) / 1000,
   };
-  const written = await writeResults(results);
+  const written = await writeResults(results, options.only.length > 0);
   progress(`wrote ${written.join(", ")}`);
   process.stdout.write(
     [

@@ -75,7 +75,10 @@ async function main(): Promise<void> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    await stack.setLatency(options.redisMs, options.dbMs);
+    await stack.setLatency(options.redisMs, options.dbMs, {
+      redisMs: options.redisJitterMs,
+      dbMs: options.dbJitterMs,
+    });
     await stack.seed([PRODUCT]);
     const redis = new Redis({ ...stack.upstash, enableTelemetry: false });
     // About the size of a cached product entry, so both Workers move similar bytes.

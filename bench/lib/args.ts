@@ -6,12 +6,18 @@ export type BenchOptions = {
   redisMs: number;
   /** Round trip injected on every Neon `/sql` request, in ms. @default 10 (`--db-ms`) */
   dbMs: number;
+  /** Uniform random extra delay per Redis request, in ms. @default 0 (`--redis-jitter-ms`) */
+  redisJitterMs: number;
+  /** Uniform random extra delay per Postgres request, in ms. @default 0 (`--db-jitter-ms`) */
+  dbJitterMs: number;
   /** Worker isolates the requests are spread over, round-robin. @default 2 (`--isolates`) */
   isolates: number;
   /** Fewer requests and shorter runs, for a smoke run (`--quick`). @default false */
   quick: boolean;
   /** Seed of the read/write mix's operation sequence. @default 1 (`--seed`) */
   seed: number;
+  /** Run only these scenario ids (`--only hit,mix`). @default [] (all) */
+  only: string[];
   /** `bench:throughput` only: seconds of load per measurement. @default 10 (`--duration`) */
   durationSeconds: number;
   /** `bench:throughput` only: concurrent connections. @default 50 (`--connections`) */
@@ -24,9 +30,13 @@ export type BenchOptions = {
 export const USAGE = `usage: npm run bench -- [--redis-ms N] [--db-ms N] [--isolates N] [--quick] [--seed N]
   --redis-ms N   round trip injected per Redis (Upstash REST) request, ms   (default 2)
   --db-ms N      round trip injected per Postgres (Neon /sql) request, ms  (default 10)
+  --redis-jitter-ms N, --db-jitter-ms N
+                 uniform random extra delay per request, ms               (default 0)
   --isolates N   Worker isolates, requests spread round-robin             (default 2)
   --quick        fewer requests and shorter runs (smoke run)
   --seed N       seed of the read/write mix                               (default 1)
+  --only a,b     run only these scenarios: hit, miss, stampede, absent, mix,
+                 expiring, expiring-no-stale                              (default all)
 bench:throughput only:
   --duration N   seconds of load per measurement                          (default 10)
   --connections N  concurrent connections                                 (default 50)
@@ -37,16 +47,24 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   const options: BenchOptions = {
     redisMs: 2,
     dbMs: 10,
+    redisJitterMs: 0,
+    dbJitterMs: 0,
     isolates: 2,
     quick: false,
     seed: 1,
     durationSeconds: 10,
     connections: 50,
     rounds: 2,
+    only: [],
   };
-  const numeric: Record<string, keyof BenchOptions> = {
+  type NumericField = {
+    [K in keyof BenchOptions]: BenchOptions[K] extends number ? K : never;
+  }[keyof BenchOptions];
+  const numeric: Record<string, NumericField> = {
     "--redis-ms": "redisMs",
     "--db-ms": "dbMs",
+    "--redis-jitter-ms": "redisJitterMs",
+    "--db-jitter-ms": "dbJitterMs",
     "--isolates": "isolates",
     "--seed": "seed",
     "--duration": "durationSeconds",
@@ -60,6 +78,10 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       options.quick = true;
       continue;
     }
+    if (flag === "--only") {
+      options.only = (inline ?? argv[++i] ?? "").split(",").filter((id) => id !== "");
+      continue;
+    }
     const field = flag === undefined ? undefined : numeric[flag];
     if (field === undefined) {
       throw new Error(`unknown flag ${arg}\n${USAGE}`);
@@ -69,7 +91,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     if (raw === undefined || !Number.isFinite(value) || value < 0) {
       throw new Error(`${flag} needs a non-negative number\n${USAGE}`);
     }
-    (options as Record<typeof field, number | boolean>)[field] = value;
+    options[field] = value;
   }
   for (const [flag, value] of [
     ["--isolates", options.isolates],

@@ -32,8 +32,12 @@ export type BenchStack = {
   seed(ids: readonly string[]): Promise<void>;
   /** Deletes every key of this run from Redis. */
   flushKeys(): Promise<number>;
-  /** Sets the injected round trips (ms) of the Upstash and Neon servers. */
-  setLatency(redisMs: number, dbMs: number): Promise<void>;
+  /** Sets the injected round trips (ms; jitter adds up to that much at random) of both servers. */
+  setLatency(
+    redisMs: number,
+    dbMs: number,
+    jitter?: { redisMs: number; dbMs: number },
+  ): Promise<void>;
   /** Stops the servers and drops the database. */
   close(): Promise<void>;
 };
@@ -102,9 +106,9 @@ export async function startBenchStack(): Promise<BenchStack> {
       } while (cursor !== "0");
       return deleted;
     },
-    async setLatency(redisMs, dbMs) {
-      await faults(ready.upstash.url, { latencyMs: redisMs });
-      await faults(ready.neonUrl, { latencyMs: dbMs });
+    async setLatency(redisMs, dbMs, jitter = { redisMs: 0, dbMs: 0 }) {
+      await faults(ready.upstash.url, { latencyMs: redisMs, jitterMs: jitter.redisMs });
+      await faults(ready.neonUrl, { latencyMs: dbMs, jitterMs: jitter.dbMs });
     },
     async close() {
       await faults(ready.upstash.url, undefined).catch(() => {});

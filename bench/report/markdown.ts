@@ -59,7 +59,7 @@ export function factsLine(results: BenchResults): string {
     `${results.date.slice(0, 16).replace("T", " ")} UTC`,
     `Node ${m.node}, ${m.cpus} CPUs (${m.cpuModel})`,
     `load average ${m.loadAverage.before.map((l) => l.toFixed(2)).join(" ")} before, ${m.loadAverage.after.map((l) => l.toFixed(2)).join(" ")} after`,
-    `injected round trips: Redis ${s.redisMs} ms, Postgres ${s.dbMs} ms`,
+    `injected round trips: Redis ${s.redisMs} ms, Postgres ${s.dbMs} ms${s.redisJitterMs || s.dbJitterMs ? ` (+ jitter up to ${s.redisJitterMs} / ${s.dbJitterMs} ms)` : ""}`,
     `${s.isolates} isolates${s.quick ? ", quick run" : ""}`,
     `Miniflare dispatch overhead p50 ${cell(s.dispatchOverheadP50Ms, 1)} ms (included in end-to-end times)`,
     `naive retries capped at ${s.naiveMaxTries} tries`,

@@ -18,14 +18,21 @@ export async function readLatest(): Promise<BenchResults | undefined> {
   }
 }
 
-/** Writes the timestamped JSON, `latest.json` and `latest.svg`; returns the paths written. */
-export async function writeResults(results: BenchResults): Promise<string[]> {
+/**
+ * Writes the timestamped JSON and, unless `partial` (a `--only` run), `latest.json` and
+ * `latest.svg`; returns the paths written.
+ */
+export async function writeResults(results: BenchResults, partial = false): Promise<string[]> {
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = results.date.replace(/[:.]/g, "-");
   const json = `${JSON.stringify(results, null, 2)}\n`;
-  const files = [join(RESULTS_DIR, `${stamp}.json`), LATEST, join(RESULTS_DIR, "latest.svg")];
-  await writeFile(files[0] ?? LATEST, json);
+  const stamped = join(RESULTS_DIR, `${stamp}${partial ? "-partial" : ""}.json`);
+  await writeFile(stamped, json);
+  if (partial) {
+    return [stamped.slice(ROOT.length)];
+  }
+  const svg = join(RESULTS_DIR, "latest.svg");
   await writeFile(LATEST, json);
-  await writeFile(files[2] ?? "", benchChart(results));
-  return files.map((f) => f.slice(ROOT.length));
+  await writeFile(svg, benchChart(results));
+  return [stamped, LATEST, svg].map((f) => f.slice(ROOT.length));
 }
