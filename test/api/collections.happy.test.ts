@@ -13,6 +13,7 @@ import {
   type Review,
   sql,
   startApi,
+  startApiWithOwnDatabase,
 } from "./helpers";
 
 let group: WorkerGroup;
@@ -104,21 +105,27 @@ describe("GET /products", () => {
   });
 
   it("defaults to 20 items and shows a write at once although pages are cached", async () => {
-    for (let i = 0; i < 21; i++) {
-      await putProduct(w, newId("bulk"));
+    const own = await startApiWithOwnDatabase("pages_default");
+    const w = own.worker;
+    try {
+      for (let i = 0; i < 21; i++) {
+        await putProduct(w, newId("bulk"));
+      }
+      const first = (await (await w.fetch("/products")).json()) as {
+        items: Product[];
+        nextCursor: string | null;
+      };
+      expect(first.items).toHaveLength(20);
+      expect(first.nextCursor).not.toBeNull();
+      expect((await w.fetch("/products")).headers.get("X-Cache")).toBe("HIT");
+      // The database holds only this test's products, so "0…" sorts first.
+      const id = `0${newId()}`;
+      await putProduct(w, id);
+      const after = (await (await w.fetch("/products")).json()) as { items: Product[] };
+      expect(after.items[0]?.id).toBe(id);
+    } finally {
+      await own.dispose();
     }
-    const first = (await (await w.fetch("/products")).json()) as {
-      items: Product[];
-      nextCursor: string | null;
-    };
-    expect(first.items).toHaveLength(20);
-    expect(first.nextCursor).not.toBeNull();
-    expect((await w.fetch("/products")).headers.get("X-Cache")).toBe("HIT");
-    // "0…" sorts before every id created by these tests, so it lands on the cached first page.
-    const id = `0${newId()}`;
-    await putProduct(w, id);
-    const after = (await (await w.fetch("/products")).json()) as { items: Product[] };
-    expect(after.items[0]?.id).toBe(id);
   });
 });
 

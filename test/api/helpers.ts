@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { expect, inject } from "vitest";
 import { getFaults, resetFaults, setDbFaults, setRedisFaults } from "../support/faults";
+import { createMigratedDatabase } from "../support/test-database";
 import { startWorkers, type WorkerGroup, type WorkerHandle } from "../support/worker";
 
 const stack = inject("stack");
@@ -111,6 +112,28 @@ export async function errorCode(res: { json(): Promise<unknown> }): Promise<stri
  */
 export function startApi(bindings: Record<string, string> = {}, count = 1): Promise<WorkerGroup> {
   return startWorkers(count, { bindings: { RATE_LIMIT_WRITES: "100000", ...bindings } });
+}
+
+/**
+ * The real Worker over a database and key prefix of its own, for tests that reason about product
+ * pages: the run's shared database holds every other file's products, so "first on the page" is
+ * only knowable in a database nobody else writes to. `name` must be unique in the run (`[a-z0-9_]`).
+ */
+export async function startApiWithOwnDatabase(
+  name: string,
+): Promise<{ worker: WorkerHandle; dispose(): Promise<void> }> {
+  const db = await createMigratedDatabase(`${stack.runId}_${name}`);
+  const group = await startApi({
+    DATABASE_URL: db.url,
+    CACHE_KEY_PREFIX: `${stack.cacheKeyPrefix}-${name}`,
+  });
+  return {
+    worker: group.workers[0] as WorkerHandle,
+    async dispose() {
+      await group.dispose();
+      await db.drop();
+    },
+  };
 }
 
 /** What Postgres holds that a request about product `id` could have changed. */

@@ -16,6 +16,7 @@ import {
   redisKeysFor,
   sql,
   startApi,
+  startApiWithOwnDatabase,
   stateOf,
   waitFor,
   writeHeaders,
@@ -152,22 +153,30 @@ describe("read-after-write (rule 1)", () => {
   });
 
   it("invalidates the product, its review list and the product pages when a review is added", async () => {
-    const id = `0${newId()}`; // sorts first, so it is on the first page
-    await putProduct(w, id);
-    await w.fetch(`/products/${id}`);
-    await w.fetch(`/products/${id}/reviews`);
-    await w.fetch("/products?limit=5");
-    expect((await w.fetch("/products?limit=5")).headers.get("X-Cache")).toBe("HIT");
+    const own = await startApiWithOwnDatabase("pages_review");
+    const w = own.worker;
+    try {
+      const id = newId(); // the only product of this database
+      await putProduct(w, id);
+      await w.fetch(`/products/${id}`);
+      await w.fetch(`/products/${id}/reviews`);
+      await w.fetch("/products?limit=5");
+      expect((await w.fetch("/products?limit=5")).headers.get("X-Cache")).toBe("HIT");
 
-    expect((await postReview(w, id, { rating: 2, author: "a", body: "b" })).status).toBe(201);
-    const product = (await (await w.fetch(`/products/${id}`)).json()) as Product;
-    expect(product.rating.count).toBe(1);
-    const reviews = (await (await w.fetch(`/products/${id}/reviews`)).json()) as { count: number };
-    expect(reviews.count).toBe(1);
-    const page = await w.fetch("/products?limit=5");
-    expect(page.headers.get("X-Cache")).toBe("MISS");
-    const first = ((await page.json()) as { items: Product[] }).items[0];
-    expect(first?.rating.count).toBe(1);
+      expect((await postReview(w, id, { rating: 2, author: "a", body: "b" })).status).toBe(201);
+      const product = (await (await w.fetch(`/products/${id}`)).json()) as Product;
+      expect(product.rating.count).toBe(1);
+      const reviews = (await (await w.fetch(`/products/${id}/reviews`)).json()) as {
+        count: number;
+      };
+      expect(reviews.count).toBe(1);
+      const page = await w.fetch("/products?limit=5");
+      expect(page.headers.get("X-Cache")).toBe("MISS");
+      const first = ((await page.json()) as { items: Product[] }).items[0];
+      expect(first?.rating.count).toBe(1);
+    } finally {
+      await own.dispose();
+    }
   });
 });
 
