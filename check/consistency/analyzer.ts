@@ -49,6 +49,8 @@ export type Analysis = {
     infoWrites: number;
     failed: number;
     stale: number;
+    /** Distinct acknowledged writes that some stale read missed (one race can cause many stale reads). */
+    staleEpisodes: number;
     impossible: number;
     monotonic: number;
     lost: number;
@@ -80,6 +82,7 @@ export function analyze(
     infoWrites: 0,
     failed: 0,
     stale: 0,
+    staleEpisodes: 0,
     impossible: 0,
     monotonic: 0,
     lost: 0,
@@ -104,9 +107,11 @@ export function analyze(
     list.push(op);
     byKey.set(op.key, list);
   }
+  const missedWrites = new Set<number>();
   for (const [key, keyOps] of byKey) {
-    analyzeKey(key, keyOps, finals.get(key), flag);
+    analyzeKey(key, keyOps, finals.get(key), flag, missedWrites);
   }
+  counts.staleEpisodes = missedWrites.size;
   return { counts, examples };
 }
 
@@ -115,6 +120,7 @@ function analyzeKey(
   ops: readonly Op[],
   final: FinalState | undefined,
   flag: (v: Violation) => void,
+  missedWrites: Set<number>,
 ): void {
   const known = ops.flatMap((op) => (op.createdAt === null ? [] : [op.createdAt]));
   const finalCreatedAt =
@@ -172,6 +178,7 @@ function analyzeKey(
     const floor = i < 0 ? undefined : floors[i];
     if (floor !== undefined && observed < floor) {
       const floorWrite = acked[ackedStates.indexOf(floor)];
+      missedWrites.add(floorWrite?.id ?? -1);
       flag({
         kind: "stale",
         key,

@@ -1,0 +1,132 @@
+/**
+ * One checker run against one build of the Worker: seed the keys, apply the knobs, run the
+ * workload, stop the knobs, read Postgres' final state, measure convergence, analyze.
+ */
+import { randomBytes } from "node:crypto";
+import { type Analysis, analyze } from "./analyzer";
+import { type Convergence, measureConvergence } from "./converge";
+import { HistoryRecorder, type Op } from "./history";
+import { applyKnobs, type KnobProfile, type KnobUrls } from "./knobs";
+import { readFinalStates } from "./postgres";
+import type { Target } from "./target";
+import { type KeyPlan, runWorkload, seedKeys, type WorkloadOptions } from "./workload";
+
+/** Options of {@link runCheck}. */
+export type CheckOptions = {
+  /** Names the path in reports (`real`, `M1`…). */
+  label: string;
+  targets: readonly Target[];
+  apiToken: string;
+  /** Postgres behind the Worker, read directly for the final state. */
+  databaseUrl: string;
+  seed: number;
+  durationMs: number;
+  /** Knob endpoints and what to set; without them the run is fault-free. @default none */
+  knobs?: { urls: KnobUrls; profile: KnobProfile };
+  /** Cold keys besides the hot one. @default 15 */
+  coldKeys?: number;
+  /** Keys cycled absent → create → delete. @default 4 */
+  churnKeys?: number;
+  /** Give up convergence after this many ms. @default 10000 */
+  convergeDeadlineMs?: number;
+} & Pick<
+  WorkloadOptions,
+  "minWrites" | "maxDurationMs" | "readers" | "writers" | "hotShare" | "churnReadShare"
+>;
+
+/** The outcome of one run. */
+export type CheckResult = {
+  label: string;
+  seed: number;
+  keys: KeyPlan;
+  /** Workload length, ms. */
+  loadMs: number;
+  /** Nemesis hold windows opened. */
+  holds: number;
+  analysis: Analysis;
+  convergence: Convergence;
+  /** `X-Cache` values of acknowledged reads. */
+  xCache: Record<string, number>;
+  /** Writes by outcome and HTTP status (`ok:200`, `info:0`…), to spot a broken run. */
+  statuses: Record<string, number>;
+  /** Client-observed latency percentiles, ms. */
+  latencyMs: { read: Percentiles; write: Percentiles };
+};
+
+/** p50 / p99 / max of a set of durations, ms. */
+export type Percentiles = { p50: number; p99: number; max: number };
+
+/** Runs the checker once; see the module comment. */
+export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
+  const keys = keyPlan(opts.label, opts.coldKeys ?? 15, opts.churnKeys ?? 4);
+  const recorder = new HistoryRecorder();
+  const base = { targets: opts.targets, recorder, keys, apiToken: opts.apiToken, seed: opts.seed };
+  // Seeded before the knobs: the run starts from known, acknowledged states.
+  await seedKeys(base);
+  const knobs =
+    opts.knobs === undefined ? undefined : await applyKnobs(opts.knobs.urls, opts.knobs.profile);
+  let loadMs: number;
+  try {
+    loadMs = await runWorkload({ ...opts, ...base });
+  } finally {
+    await knobs?.stop();
+  }
+  const ids = [keys.hot, ...keys.cold, ...keys.churn];
+  const finals = await readFinalStates(opts.databaseUrl, ids);
+  const convergence = await measureConvergence({
+    targets: opts.targets,
+    finals,
+    deadlineMs: opts.convergeDeadlineMs,
+  });
+  const ops = recorder.ops;
+  return {
+    label: opts.label,
+    seed: opts.seed,
+    keys,
+    loadMs,
+    holds: knobs?.holds ?? 0,
+    analysis: analyze(ops, finals),
+    convergence,
+    xCache: tally(
+      ops.filter((op) => op.op === "read" && op.status === "ok"),
+      (op) => op.xCache ?? "none",
+    ),
+    statuses: tally(
+      ops.filter((op) => op.op !== "read"),
+      (op) => `${op.status}:${op.httpStatus}`,
+    ),
+    latencyMs: {
+      read: percentiles(ops.filter((op) => op.op === "read")),
+      write: percentiles(ops.filter((op) => op.op !== "read")),
+    },
+  };
+}
+
+/** Fresh ids for one run (so paths never see each other's cache entries). */
+export function keyPlan(label: string, cold: number, churn: number): KeyPlan {
+  const run = `ck-${label.toLowerCase()}-${randomBytes(4).toString("hex")}`;
+  return {
+    hot: `${run}-hot`,
+    cold: Array.from({ length: cold }, (_, i) => `${run}-cold${i}`),
+    churn: Array.from({ length: churn }, (_, i) => `${run}-churn${i}`),
+  };
+}
+
+function percentiles(ops: readonly Op[]): Percentiles {
+  const ms = ops
+    .filter((op) => Number.isFinite(op.tComplete))
+    .map((op) => (op.tComplete - op.tInvoke) / 1e6)
+    .sort((a, b) => a - b);
+  const at = (q: number) =>
+    Math.round((ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? 0) * 10) / 10;
+  return { p50: at(0.5), p99: at(0.99), max: at(1) };
+}
+
+function tally(ops: readonly Op[], label: (op: Op) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const op of ops) {
+    const k = label(op);
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}

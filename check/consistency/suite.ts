@@ -1,0 +1,92 @@
+/**
+ * The checker over several builds of the Worker: the real core and each mutant, one after the
+ * other against the same stack, each with fresh keys, under the same knob profile.
+ */
+
+import { bundleWorkerSource } from "../mutants/bundle";
+import { MUTANTS, type MutantName } from "../mutants/catalog";
+import { type IsolateStack, startIsolates } from "./isolates";
+import type { KnobProfile, KnobUrls } from "./knobs";
+import { type CheckOptions, type CheckResult, runCheck } from "./run";
+
+/** A path: the real core or a mutant. */
+export type PathName = "real" | MutantName;
+
+/** What the suite needs from the local stack (the test harness' `ProvidedStack` fits). */
+export type SuiteStack = IsolateStack & KnobUrls & { apiToken: string; databaseUrl: string };
+
+/**
+ * The knobs every path runs under (by default), chosen to widen the race windows the mutants need,
+ * while the real core must stay clean under exactly the same conditions:
+ * - Postgres stalls: every 2 s, the Neon server holds every query for 1 s and then releases them
+ *   all at once. Loads that missed and writes that were committing resume together, so a load's
+ *   SELECT and a write's COMMIT land side by side and the load's fill races the write's
+ *   invalidation (M1, M3); and writes finish long after their request began, past the Redis
+ *   timeout (M4's static signal has fired by then, the real client's per-call signal has not);
+ * - Redis jitter (0–30 ms per call) shuffles each fill against its invalidation;
+ * - Postgres latency and jitter make loads overlap writes between stalls.
+ */
+export const RACE_PROFILE: KnobProfile = {
+  redis: { jitterMs: 30 },
+  db: { latencyMs: 5, jitterMs: 15 },
+  dbStalls: { holdMs: 1000, freeMs: 1000 },
+};
+
+/**
+ * Worker settings of every path: a Redis timeout far above the injected jitter (so the real core
+ * does not time out on a loaded machine) but below the stall; no write rate limit (every request
+ * comes from one address).
+ */
+export const RACE_BINDINGS: Readonly<Record<string, string>> = {
+  REDIS_TIMEOUT_MS: "750",
+  RATE_LIMIT_WRITES: "1000000",
+};
+
+/** Options of {@link runSuite}. */
+export type SuiteOptions = {
+  paths: readonly PathName[];
+  seed: number;
+  durationMs: number;
+  /** Isolates per path. @default 2 */
+  isolates?: number;
+  /** @default RACE_PROFILE */
+  profile?: KnobProfile;
+  /** Per-path replacements of `profile` (a subset of the real core's conditions). @default {} */
+  profiles?: Partial<Record<PathName, KnobProfile>>;
+  /** Extra Worker bindings. @default RACE_BINDINGS */
+  bindings?: Record<string, string>;
+  /** Per-path minimum of acknowledged writes (M2 needs 100 per isolate to skip once). @default {} */
+  minWrites?: Partial<Record<PathName, number>>;
+  /** Called after each path. */
+  onResult?: (result: CheckResult) => void;
+} & Pick<CheckOptions, "readers" | "writers" | "coldKeys" | "churnKeys" | "convergeDeadlineMs">;
+
+/** Runs every path in `opts.paths` in order. */
+export async function runSuite(stack: SuiteStack, opts: SuiteOptions): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const path of opts.paths) {
+    const script = await bundleWorkerSource(path === "real" ? [] : MUTANTS[path].patches);
+    const isolates = await startIsolates(stack, script, opts.isolates ?? 2, {
+      ...(opts.bindings ?? RACE_BINDINGS),
+    });
+    try {
+      const { minWrites: perPath, profiles, ...shared } = opts;
+      const minWrites = perPath?.[path];
+      const profile = profiles?.[path] ?? opts.profile ?? RACE_PROFILE;
+      const result = await runCheck({
+        ...shared,
+        label: path,
+        targets: isolates.targets,
+        apiToken: stack.apiToken,
+        databaseUrl: stack.databaseUrl,
+        knobs: { urls: stack, profile },
+        ...(minWrites === undefined ? {} : { minWrites }),
+      });
+      results.push(result);
+      opts.onResult?.(result);
+    } finally {
+      await isolates.dispose();
+    }
+  }
+  return results;
+}

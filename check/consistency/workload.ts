@@ -1,0 +1,297 @@
+/**
+ * The workload: concurrent readers (GET), writers (PUT / PATCH with the bearer token) and one
+ * create/delete churn process, over a hot key (about half of all operations), cold keys and churn
+ * keys. Each process has its own seeded PRNG stream, so its schedule is reproducible.
+ */
+import type { Completion, HistoryRecorder, OpKind } from "./history";
+import { createRng, deriveSeed, type Rng } from "./prng";
+import type { Target, TargetResponse } from "./target";
+
+/** The ids the workload uses. Hot and cold keys exist throughout; churn keys come and go. */
+export type KeyPlan = { hot: string; cold: string[]; churn: string[] };
+
+/** Options of {@link runWorkload}. */
+export type WorkloadOptions = {
+  targets: readonly Target[];
+  recorder: HistoryRecorder;
+  keys: KeyPlan;
+  apiToken: string;
+  seed: number;
+  /** Run at least this long, in ms. */
+  durationMs: number;
+  /** Keep going past `durationMs` until this many writes were acknowledged. @default 0 */
+  minWrites?: number;
+  /** Hard stop, in ms. @default 3 × durationMs */
+  maxDurationMs?: number;
+  /** @default 8 */
+  readers?: number;
+  /** Writer loops; each reads its key back after every acknowledged write. @default 6 */
+  writers?: number;
+  /** Share of reads and writes on the hot key. @default 0.5 */
+  hotShare?: number;
+  /** Share of reads on churn keys. @default 0.25 */
+  churnReadShare?: number;
+  /** Think time ranges in ms. @default reads [0, 5], writes [0, 20], churn [0, 10] */
+  readThinkMs?: [number, number];
+  writeThinkMs?: [number, number];
+  churnThinkMs?: [number, number];
+  /** Per-request timeout in ms (a timed-out write has an unknown outcome). @default 5000 */
+  opTimeoutMs?: number;
+};
+
+type Ctx = Required<Omit<WorkloadOptions, "minWrites" | "maxDurationMs">> & {
+  stopped(): boolean;
+  acked: { writes: number };
+};
+
+/** Runs the workload until its duration (and write minimum) are reached; returns its length in ms. */
+export async function runWorkload(opts: WorkloadOptions): Promise<number> {
+  const started = Date.now();
+  const minWrites = opts.minWrites ?? 0;
+  const maxMs = opts.maxDurationMs ?? opts.durationMs * 3;
+  const acked = { writes: 0 };
+  const ctx: Ctx = {
+    readers: 8,
+    writers: 6,
+    hotShare: 0.5,
+    churnReadShare: 0.25,
+    readThinkMs: [0, 5],
+    writeThinkMs: [0, 20],
+    churnThinkMs: [0, 10],
+    opTimeoutMs: 5000,
+    ...opts,
+    acked,
+    stopped: () => {
+      const elapsed = Date.now() - started;
+      return elapsed >= maxMs || (elapsed >= opts.durationMs && acked.writes >= minWrites);
+    },
+  };
+  const procs: Promise<void>[] = [];
+  for (let i = 0; i < ctx.readers; i++) {
+    procs.push(reader(ctx, `reader-${i}`, i));
+  }
+  for (let i = 0; i < ctx.writers; i++) {
+    procs.push(writer(ctx, `writer-${i}`, i));
+  }
+  ctx.keys.churn.forEach((key, i) => {
+    procs.push(churner(ctx, `churn-${i}`, key, i));
+  });
+  await Promise.all(procs);
+  return Date.now() - started;
+}
+
+/** Seeds the hot and cold keys with one acknowledged PUT each (recorded as writes of `setup`). */
+export async function seedKeys(
+  opts: Pick<WorkloadOptions, "targets" | "recorder" | "keys" | "apiToken" | "seed">,
+): Promise<void> {
+  const target = opts.targets[0];
+  if (target === undefined) {
+    throw new Error("no target");
+  }
+  const rng = createRng(deriveSeed(opts.seed, "setup"));
+  const keys = [opts.keys.hot, ...opts.keys.cold];
+  const seeded = await Promise.all(
+    keys.map((key) => send(opts, target, "setup", key, "put", productBody(rng))),
+  );
+  const failed = seeded.find((op) => op.status !== "ok");
+  if (failed !== undefined) {
+    throw new Error(`seeding ${failed.key} failed with HTTP ${failed.httpStatus}`);
+  }
+}
+
+async function reader(ctx: Ctx, proc: string, index: number): Promise<void> {
+  const rng = createRng(deriveSeed(ctx.seed, proc));
+  const target = targetFor(ctx, index);
+  const coldShare = 1 - ctx.hotShare - (ctx.keys.churn.length > 0 ? ctx.churnReadShare : 0);
+  while (!ctx.stopped()) {
+    const roll = rng.next();
+    const key =
+      roll < ctx.hotShare
+        ? ctx.keys.hot
+        : roll < ctx.hotShare + coldShare || ctx.keys.churn.length === 0
+          ? rng.pick(ctx.keys.cold)
+          : rng.pick(ctx.keys.churn);
+    await send(ctx, target, proc, key, "read");
+    await think(rng, ctx.readThinkMs);
+  }
+}
+
+async function writer(ctx: Ctx, proc: string, index: number): Promise<void> {
+  const rng = createRng(deriveSeed(ctx.seed, proc));
+  const target = targetFor(ctx, index);
+  while (!ctx.stopped()) {
+    const key = rng.chance(ctx.hotShare) ? ctx.keys.hot : rng.pick(ctx.keys.cold);
+    const op = rng.chance(0.5)
+      ? await send(ctx, target, proc, key, "put", productBody(rng))
+      : await send(ctx, target, proc, key, "patch", { stock: rng.int(1000) });
+    if (op.status === "ok") {
+      ctx.acked.writes += 1;
+      // Read-your-write: the contract's rule 1, checked right where it matters most.
+      await send(ctx, target, proc, key, "read");
+    }
+    await think(rng, ctx.writeThinkMs);
+  }
+}
+
+type ChurnKey = { present: boolean; createdAt: number | null; uncertain: boolean };
+
+/**
+ * Cycles one churn key. A turn deletes the key (if present), then re-creates it while a probe on
+ * another isolate reads it concurrently (the probe's miss loads
+ * "absent" just as the create commits: the race a cached miss must survive), then reads it back
+ * twice once the create is acknowledged. After an operation with an unknown outcome the key's
+ * state is read first.
+ */
+async function churner(ctx: Ctx, proc: string, key: string, index: number): Promise<void> {
+  const rng = createRng(deriveSeed(ctx.seed, proc));
+  const target = targetFor(ctx, index);
+  const probeTarget = targetFor(ctx, index + 1);
+  const s: ChurnKey = { present: false, createdAt: null, uncertain: false };
+  while (!ctx.stopped()) {
+    if (s.uncertain) {
+      const seen = await send(ctx, target, proc, key, "read");
+      if (seen.status !== "ok") {
+        continue;
+      }
+      Object.assign(s, {
+        present: seen.version !== -1,
+        createdAt: seen.createdAt,
+        uncertain: false,
+      });
+    }
+    if (s.present) {
+      const del = await send(ctx, target, proc, key, "delete", undefined, s.createdAt);
+      s.present = !(del.status === "ok" || del.httpStatus === 404);
+      s.uncertain = del.status === "info";
+    }
+    if (!s.present && !s.uncertain) {
+      // Sent together: the probe's load and the create's commit reach Postgres at about the same time.
+      const probe = send(ctx, probeTarget, `${proc}-probe`, key, "read");
+      const put = await send(ctx, target, proc, key, "put", productBody(rng));
+      await probe;
+      Object.assign(s, {
+        present: put.status === "ok",
+        createdAt: put.createdAt,
+        uncertain: put.status !== "ok",
+      });
+      if (put.status === "ok") {
+        ctx.acked.writes += 1;
+        // Read the creation back at once and again a little later (a late, wrong fill lands then).
+        await send(ctx, target, proc, key, "read");
+        await think(rng, ctx.churnThinkMs);
+        await send(ctx, target, proc, key, "read");
+      }
+    }
+    await think(rng, ctx.churnThinkMs);
+  }
+}
+
+function targetFor(ctx: Ctx, index: number): Target {
+  const target = ctx.targets[index % ctx.targets.length];
+  if (target === undefined) {
+    throw new Error("no target");
+  }
+  return target;
+}
+
+function productBody(rng: Rng): Record<string, unknown> {
+  return {
+    name: `checker ${rng.int(1e6)}`,
+    description: "consistency checker",
+    priceCents: rng.int(100_000),
+    currency: "EUR",
+    stock: rng.int(1000),
+  };
+}
+
+function think(rng: Rng, [min, max]: [number, number]): Promise<void> {
+  const ms = rng.between(min, max);
+  return ms <= 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, ms));
+}
+
+type SendCtx = Pick<WorkloadOptions, "recorder" | "apiToken"> & { opTimeoutMs?: number };
+
+/**
+ * Sends one operation and records it. `deletedCreatedAt`: for a DELETE, the incarnation it removes
+ * (its tombstone's place in the order).
+ */
+async function send(
+  ctx: SendCtx,
+  target: Target,
+  proc: string,
+  key: string,
+  op: OpKind,
+  body?: Record<string, unknown>,
+  deletedCreatedAt: number | null = null,
+) {
+  const pending = ctx.recorder.invoke(proc, key, op, target.name);
+  const method = { read: "GET", put: "PUT", patch: "PATCH", delete: "DELETE" }[op];
+  const headers: Record<string, string> =
+    op === "read"
+      ? {}
+      : { authorization: `Bearer ${ctx.apiToken}`, "content-type": "application/json" };
+  let outcome: Completion;
+  try {
+    const res = await target.fetch(`/products/${key}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(ctx.opTimeoutMs ?? 5000),
+    });
+    outcome = await classify(op, res, deletedCreatedAt);
+  } catch {
+    // No response: a read had no effect; a write may have committed.
+    outcome = {
+      status: op === "read" ? "fail" : "info",
+      version: null,
+      createdAt: op === "delete" ? deletedCreatedAt : null,
+      httpStatus: 0,
+    };
+  }
+  return ctx.recorder.complete(pending, outcome);
+}
+
+async function classify(
+  op: OpKind,
+  res: TargetResponse,
+  deletedCreatedAt: number | null,
+): Promise<Completion> {
+  const text = await res.text();
+  const xCache = res.headers.get("x-cache") ?? undefined;
+  const base = { httpStatus: res.status, ...(xCache === undefined ? {} : { xCache }) };
+  if (op === "delete") {
+    if (res.status === 204) {
+      return { ...base, status: "ok", version: -1, createdAt: deletedCreatedAt };
+    }
+    return {
+      ...base,
+      status: res.status >= 500 ? "info" : "fail",
+      version: null,
+      createdAt: deletedCreatedAt,
+    };
+  }
+  if (op === "read" && res.status === 404) {
+    return { ...base, status: "ok", version: -1, createdAt: null };
+  }
+  if (res.status === 200 || res.status === 201) {
+    const product = parseProduct(text);
+    if (product !== undefined) {
+      return { ...base, status: "ok", ...product };
+    }
+  }
+  const unknown = op !== "read" && (res.status >= 500 || res.status < 300);
+  return { ...base, status: unknown ? "info" : "fail", version: null, createdAt: null };
+}
+
+function parseProduct(text: string): { version: number; createdAt: number } | undefined {
+  try {
+    const body = JSON.parse(text) as { version?: unknown; createdAt?: unknown };
+    const createdAt = typeof body.createdAt === "string" ? Date.parse(body.createdAt) : Number.NaN;
+    if (typeof body.version === "number" && Number.isFinite(createdAt)) {
+      return { version: body.version, createdAt };
+    }
+  } catch {
+    // Not JSON: classified by the caller.
+  }
+  return undefined;
+}
