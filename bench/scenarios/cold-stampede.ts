@@ -4,23 +4,18 @@
  *
  * Fill time = latency of the request that loaded (the fastest one if several did); a waiter's excess
  * = its latency minus the fill time. Both on the bench's clock (end-to-end) and on the Worker's
- * clock (in-Worker time of each request).
+ * clock (in-Worker time of each request). The stampede is repeated (3 times, 1 with `--quick`) on
+ * fresh keys; percentiles pool every repetition's requests, each measured against its own fill.
  */
 import type { ReadSample } from "../lib/cluster";
 import { max, percentile } from "../lib/summary";
 import type { BenchPath } from "../worker";
-import {
-  criticalRedis,
-  errorCount,
-  latencyMetrics,
-  type Metrics,
-  type Scenario,
-  statusCounts,
-} from "./scenario";
+import { criticalRedis, errorCount, latencyMetrics, type Scenario, statusCounts } from "./scenario";
 
 /** Concurrent requests of the stampede. */
 export const STAMPEDE_SIZE = 500;
-const ID = "stampede-1";
+const repetitions = (quick: boolean) => (quick ? 1 : 3);
+const idOf = (rep: number) => `stampede-${rep + 1}`;
 
 /** See the module comment. */
 export const coldStampede: Scenario = {
@@ -29,10 +24,11 @@ export const coldStampede: Scenario = {
   description: `${STAMPEDE_SIZE} reads of one uncached product sent at once, round-robin over the isolates.`,
   cluster: "default",
   rows: [
-    { key: "pgTotal", label: "Postgres loads, total", ratio: true, digits: 0 },
+    { key: "pgPerStampede", label: "Postgres loads per stampede (mean)", ratio: true, digits: 1 },
+    { key: "pgMaxPerStampede", label: "Postgres loads per stampede (max)", ratio: true, digits: 0 },
     { key: "p50", label: "p50 ms", ratio: true },
     { key: "p99", label: "p99 ms", ratio: true },
-    { key: "fillMs", label: "fill time ms (the loading request)" },
+    { key: "fillMs", label: "fill time ms (the loading request, median)" },
     { key: "waiterExcessP50", label: "waiter p50 over fill time, ms", ratio: true },
     { key: "waiterExcessP99", label: "waiter p99 over fill time, ms", ratio: true },
     { key: "workerWaiterExcessP99", label: "waiter p99 over fill time, in-Worker ms", ratio: true },
@@ -48,26 +44,46 @@ export const coldStampede: Scenario = {
       ratio: true,
       digits: 0,
     },
-    { key: "bypassed", label: "answered without Redis (core: Redis call timed out)", digits: 0 },
+    { key: "bypassed", label: "answered without Redis (core: a Redis call timed out)", digits: 0 },
     { key: "errors", label: "errors", digits: 0 },
   ],
-  seedIds: () => [ID],
+  seedIds: (options) => Array.from({ length: repetitions(options.quick) }, (_, r) => idOf(r)),
   async run(ctx, path) {
-    await ctx.fresh();
-    const samples = await Promise.all(
-      Array.from({ length: STAMPEDE_SIZE }, () => ctx.cluster.read(path, ID)),
-    );
-    const stats = await ctx.cluster.settle();
+    const reps = repetitions(ctx.options.quick);
+    const all: ReadSample[] = [];
+    const waits: Waits = { fill: [], workerFill: [], excess: [], workerExcess: [] };
+    const loads: number[] = [];
+    let redis = 0;
+    for (let rep = 0; rep < reps; rep++) {
+      await ctx.fresh();
+      const samples = await Promise.all(
+        Array.from({ length: STAMPEDE_SIZE }, () => ctx.cluster.read(path, idOf(rep))),
+      );
+      const stats = await ctx.cluster.settle();
+      all.push(...samples);
+      loads.push(stats.postgres);
+      redis += stats.redis;
+      collectWaits(samples, waits);
+    }
+    const none = path === "nocache" || waits.fill.length === 0;
     return {
-      ...latencyMetrics(samples),
-      ...waiterMetrics(samples, path),
-      requests: STAMPEDE_SIZE,
-      pgTotal: stats.postgres,
-      redisPerRequest: stats.redis / STAMPEDE_SIZE,
-      redisMaxPerRequest: max(maxRedisPerRequest(samples, path)),
-      errors: errorCount(samples),
-      bypassed: samples.filter((x) => x.answer?.status === "bypass").length,
-      ...statusCounts(samples),
+      ...latencyMetrics(all),
+      repetitions: reps,
+      requests: all.length,
+      pgPerStampede: loads.reduce((a, b) => a + b, 0) / reps,
+      pgMaxPerStampede: max(loads),
+      pgTotal: loads.reduce((a, b) => a + b, 0),
+      fillMs: none ? null : percentile(waits.fill, 50),
+      workerFillMs: none ? null : percentile(waits.workerFill, 50),
+      waiterExcessP50: none ? null : percentile(waits.excess, 50),
+      waiterExcessP99: none ? null : percentile(waits.excess, 99),
+      workerWaiterExcessP50: none ? null : percentile(waits.workerExcess, 50),
+      workerWaiterExcessP99: none ? null : percentile(waits.workerExcess, 99),
+      redisPerRequest: redis / all.length,
+      redisMaxPerRequest: max(maxRedisPerRequest(all, path)),
+      errors: errorCount(all),
+      bypassed: all.filter((x) => x.answer?.status === "bypass").length,
+      ...statusCounts(all),
     };
   },
 };
@@ -82,29 +98,24 @@ function maxRedisPerRequest(samples: readonly ReadSample[], path: BenchPath): nu
   );
 }
 
-function waiterMetrics(samples: readonly ReadSample[], path: BenchPath): Metrics {
+type Waits = { fill: number[]; workerFill: number[]; excess: number[]; workerExcess: number[] };
+
+/** Adds one stampede's fill time and its waiters' excess over it (both clocks) to `waits`. */
+function collectWaits(samples: readonly ReadSample[], waits: Waits): void {
   const ok = samples.filter((s) => s.answer !== undefined);
+  // The loaders are the requests whose own critical path included a Postgres query.
   const loaders = ok.filter((s) => (s.answer?.calls.postgres ?? 0) > 0);
-  if (path === "nocache" || loaders.length === 0) {
-    return {
-      fillMs: null,
-      waiterExcessP50: null,
-      waiterExcessP99: null,
-      workerWaiterExcessP99: null,
-    };
+  if (loaders.length === 0) {
+    return;
   }
-  const fill = loaders.reduce((a, b) => (b.latencyMs < a.latencyMs ? b : a));
-  const fillWorker = Math.min(...loaders.map((s) => s.answer?.serverMs ?? Infinity));
-  const waiters = ok.filter((s) => (s.answer?.calls.postgres ?? 0) === 0);
-  const excess = waiters.map((s) => s.latencyMs - fill.latencyMs);
-  const workerExcess = waiters.map((s) => (s.answer?.serverMs ?? 0) - fillWorker);
-  return {
-    fillMs: fill.latencyMs,
-    workerFillMs: fillWorker,
-    loaders: loaders.length,
-    waiterExcessP50: percentile(excess, 50),
-    waiterExcessP99: percentile(excess, 99),
-    workerWaiterExcessP50: percentile(workerExcess, 50),
-    workerWaiterExcessP99: percentile(workerExcess, 99),
-  };
+  const fill = Math.min(...loaders.map((s) => s.latencyMs));
+  const workerFill = Math.min(...loaders.map((s) => s.answer?.serverMs ?? Infinity));
+  waits.fill.push(fill);
+  waits.workerFill.push(workerFill);
+  for (const s of ok) {
+    if ((s.answer?.calls.postgres ?? 0) === 0) {
+      waits.excess.push(s.latencyMs - fill);
+      waits.workerExcess.push((s.answer?.serverMs ?? 0) - workerFill);
+    }
+  }
 }
