@@ -1,0 +1,116 @@
+/**
+ * Drills: messages lost around a commit (reliability.md §4, faults 7 and 9).
+ * - The invalidation after a commit fails — dropped (a Redis error) or applied with its answer
+ *   lost: the write is still acknowledged, its outbox row survives, and the Worker's own
+ *   background retry applies it (no Cron needed), after which reads see the new version.
+ * - The write's own answer is lost after Postgres committed: the client sees an error, Postgres has
+ *   the change and its outbox row, the Cron drain invalidates the old entry, and retrying the same
+ *   PUT is safe.
+ */
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import type { Isolates } from "../../check/consistency/isolates";
+import type { FaultSettings } from "../../emulators/shared/faults";
+import { resetFaults, setDbFaults, setRedisFaults } from "../support/faults";
+import {
+  type Api,
+  cachedVersion,
+  closeBackdoors,
+  newId,
+  persisted,
+  put,
+  read,
+  startApi,
+  waitFor,
+} from "./drill-support";
+
+const groups: Isolates[] = [];
+
+async function isolate(): Promise<Isolates> {
+  const group = await startApi();
+  groups.push(group);
+  return group;
+}
+
+afterEach(async () => {
+  await resetFaults();
+  await Promise.all(groups.splice(0).map((g) => g.dispose()));
+});
+afterAll(() => closeBackdoors());
+
+/** A product at version 1, cached. */
+async function cachedProduct(w: Api, tag: string): Promise<string> {
+  const id = newId(tag);
+  expect((await put(w, id)).status).toBe(201);
+  await read(w, id);
+  expect(await read(w, id)).toMatchObject({ xCache: "HIT", version: 1 });
+  return id;
+}
+
+describe("drill: the invalidation after a commit is lost", () => {
+  it.each<[string, Partial<FaultSettings>, 1 | null]>([
+    // Not run at all: the old entry is still in Redis until the retry.
+    ["dropped", { mode: "error", match: ["evalsha"] }, 1],
+    // Run, but the Worker never hears back: it cannot know, so it retries (DEL is idempotent).
+    ["applied with its answer lost", { mode: "lost-response", match: ["evalsha"] }, null],
+  ])(
+    "acknowledges the write and applies the invalidation by retrying (%s)",
+    async (_, fault, left) => {
+      const group = await isolate();
+      const [w] = group.targets as [Api];
+      const id = await cachedProduct(w, "lost-del");
+      await setRedisFaults(fault);
+
+      const write = await put(w, id, 2);
+      await resetFaults();
+
+      expect([write.status, write.version]).toEqual([200, 2]);
+      const db = await persisted(id);
+      expect([db.version, db.stock]).toEqual([2, 2]);
+      // What the lost call left in Redis, right after the acknowledgement.
+      expect(await cachedVersion(id)).toBe(left);
+      // The background retry (100 ms, 1 s, 5 s after the failure) applies it and drops the row.
+      await waitFor(
+        "the outbox row to be applied",
+        async () => (await persisted(id)).outbox === 0,
+        8000,
+      );
+      expect(await cachedVersion(id)).toBeNull();
+      expect(await read(w, id)).toMatchObject({ status: 200, xCache: "MISS", version: 2 });
+    },
+    15_000,
+  );
+});
+
+describe("drill: a write whose answer is lost after the commit", () => {
+  it("reports an error, keeps the committed change and its invalidation, and is safe to retry", async () => {
+    const group = await isolate();
+    const [w] = group.targets as [Api];
+    const id = await cachedProduct(w, "lost-answer");
+    // The write batch (the only statement naming the outbox) commits; its answer never arrives.
+    await setDbFaults({ mode: "lost-response", match: ["outbox"] });
+
+    const lost = await put(w, id, 2);
+    await resetFaults();
+
+    expect(lost.status).toBeGreaterThanOrEqual(500);
+    // Postgres has the change, and the invalidation row committed with it.
+    const db = await persisted(id);
+    expect([db.version, db.stock]).toEqual([2, 2]);
+    expect(db.outbox).toBe(1);
+    // Not acknowledged, so the old entry may still be served until the outbox is applied.
+    expect(await read(w, id)).toMatchObject({ xCache: "HIT", version: 1 });
+
+    await group.scheduled();
+    expect((await persisted(id)).outbox).toBe(0);
+    expect(await cachedVersion(id)).toBeNull();
+    expect(await read(w, id)).toMatchObject({ status: 200, xCache: "MISS", version: 2 });
+
+    // The client retries its PUT: same content, one more version, one row, nothing stale.
+    const retried = await put(w, id, 2);
+    expect([retried.status, retried.version]).toEqual([200, 3]);
+    // The retry's own row is dropped in the background once its inline invalidation succeeded.
+    await waitFor("the retry's outbox row to go", async () => (await persisted(id)).outbox === 0);
+    expect(await persisted(id)).toEqual({ version: 3, stock: 2, outbox: 0 });
+    expect(await read(w, id)).toMatchObject({ status: 200, xCache: "MISS", version: 3 });
+  });
+});
