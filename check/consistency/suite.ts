@@ -66,6 +66,9 @@ export async function runSuite(stack: SuiteStack, opts: SuiteOptions): Promise<C
   const results: CheckResult[] = [];
   for (const path of opts.paths) {
     const script = await bundleWorkerSource(path === "real" ? [] : MUTANTS[path].patches);
+    if (path !== "real" && !script.includes(MUTANTS[path].marker)) {
+      throw new Error(`the ${path} bundle does not carry its change; refusing to run it`);
+    }
     const isolates = await startIsolates(stack, script, opts.isolates ?? 2, {
       ...(opts.bindings ?? RACE_BINDINGS),
     });

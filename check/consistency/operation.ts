@@ -1,0 +1,94 @@
+/**
+ * One recorded operation: the HTTP request, and how its answer is classified in the history
+ * (`ok` / `fail` / `info`, the version and incarnation it observed or produced).
+ */
+import type { Completion, HistoryRecorder, Op, OpKind } from "./history";
+import type { Target, TargetResponse } from "./target";
+
+/** What {@link send} needs. */
+export type SendCtx = { recorder: HistoryRecorder; apiToken: string; opTimeoutMs?: number };
+
+/**
+ * Sends one operation and records it. `deletedCreatedAt`: for a DELETE, the incarnation it removes
+ * (its tombstone's place in the order).
+ */
+export async function send(
+  ctx: SendCtx,
+  target: Target,
+  proc: string,
+  key: string,
+  op: OpKind,
+  body?: Record<string, unknown>,
+  deletedCreatedAt: number | null = null,
+): Promise<Op> {
+  const pending = ctx.recorder.invoke(proc, key, op, target.name);
+  const method = { read: "GET", put: "PUT", patch: "PATCH", delete: "DELETE" }[op];
+  const headers: Record<string, string> =
+    op === "read"
+      ? {}
+      : { authorization: `Bearer ${ctx.apiToken}`, "content-type": "application/json" };
+  let outcome: Completion;
+  try {
+    const res = await target.fetch(`/products/${key}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(ctx.opTimeoutMs ?? 5000),
+    });
+    outcome = await classify(op, res, deletedCreatedAt);
+  } catch {
+    // No response: a read had no effect; a write may have committed.
+    outcome = {
+      status: op === "read" ? "fail" : "info",
+      version: null,
+      createdAt: op === "delete" ? deletedCreatedAt : null,
+      httpStatus: 0,
+    };
+  }
+  return ctx.recorder.complete(pending, outcome);
+}
+
+async function classify(
+  op: OpKind,
+  res: TargetResponse,
+  deletedCreatedAt: number | null,
+): Promise<Completion> {
+  const text = await res.text();
+  const xCache = res.headers.get("x-cache") ?? undefined;
+  const base = { httpStatus: res.status, ...(xCache === undefined ? {} : { xCache }) };
+  if (op === "delete") {
+    if (res.status === 204) {
+      return { ...base, status: "ok", version: -1, createdAt: deletedCreatedAt };
+    }
+    return {
+      ...base,
+      status: res.status >= 500 ? "info" : "fail",
+      version: null,
+      createdAt: deletedCreatedAt,
+    };
+  }
+  if (op === "read" && res.status === 404) {
+    return { ...base, status: "ok", version: -1, createdAt: null };
+  }
+  if (res.status === 200 || res.status === 201) {
+    const product = parseProduct(text);
+    if (product !== undefined) {
+      return { ...base, status: "ok", ...product };
+    }
+  }
+  const unknown = op !== "read" && (res.status >= 500 || res.status < 300);
+  return { ...base, status: unknown ? "info" : "fail", version: null, createdAt: null };
+}
+
+function parseProduct(text: string): { version: number; createdAt: number } | undefined {
+  try {
+    const body = JSON.parse(text) as { version?: unknown; createdAt?: unknown };
+    const createdAt = typeof body.createdAt === "string" ? Date.parse(body.createdAt) : Number.NaN;
+    if (typeof body.version === "number" && Number.isFinite(createdAt)) {
+      return { version: body.version, createdAt };
+    }
+  } catch {
+    // Not JSON: classified by the caller.
+  }
+  return undefined;
+}
