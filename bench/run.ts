@@ -135,6 +135,7 @@ async function main(): Promise<void> {
     for (const scenario of selected) {
       const running = await clusterFor(scenario.cluster);
       const metrics = {} as Record<BenchPath, Metrics>;
+      const diagnostics = {} as ScenarioResult["diagnostics"];
       for (const path of PATHS) {
         step += 1;
         progress(`[${step}/${steps}] ${scenario.title} · ${path}`);
@@ -145,9 +146,14 @@ async function main(): Promise<void> {
           fresh: () => freshState(running, stack),
         };
         metrics[path] = await scenario.run(ctx, path);
+        const { breakers, errors } = await running.settle();
+        diagnostics[path] = { breakers, errors };
+        if (Object.keys(errors).length > 0 || breakers.some((b) => b !== "closed")) {
+          progress(`  breakers ${breakers.join(", ")}; errors ${JSON.stringify(errors)}`);
+        }
       }
       const { id, title, description, rows } = scenario;
-      scenarios.push({ id, title, description, rows, metrics });
+      scenarios.push({ id, title, description, rows, metrics, diagnostics });
     }
   } finally {
     process.off("SIGINT", onSignal);

@@ -5,6 +5,7 @@
  * - `POST /write/:path/:id` → `{ version, serverMs, calls }` (one `UPDATE … version = version + 1`,
  *   then the path's invalidation: nocache none, naive `DEL key`, core `cache.invalidate`)
  * - `GET /stats`, `POST /stats/reset`: the isolate's exact round-trip counters (`worker-stats.ts`)
+ *   and the state of the core's circuit breaker
  *
  * `path` is `nocache` (Postgres only), `naive` (the seed recipe, `naive-cache.ts`) or `core` (the
  * project's cache, built exactly as `src/http/services.ts` builds it). `serverMs` is the time from
@@ -12,6 +13,7 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { type CacheOutcome, createCacheAside } from "../src/cache";
+import { sharedBreaker } from "../src/cache/failure-policy";
 import { createDb, type Db } from "../src/db/client";
 import { findProduct } from "../src/db/products";
 import { products } from "../src/db/schema";
@@ -64,12 +66,14 @@ export default {
     const config = parsed.config;
     installFetchCounter(config.UPSTASH_REDIS_REST_URL, config.NEON_LOCAL_PROXY ?? "");
     const { pathname } = new URL(request.url);
+    // The isolate-wide breaker the core uses for this Redis (read only, to explain bypasses).
+    const breaker = sharedBreaker(config.UPSTASH_REDIS_REST_URL).state;
     if (pathname === "/stats" && request.method === "GET") {
-      return json(200, readStats());
+      return json(200, { ...readStats(), breaker });
     }
     if (pathname === "/stats/reset" && request.method === "POST") {
       resetStats();
-      return json(200, readStats());
+      return json(200, { ...readStats(), breaker });
     }
     const match = ROUTE.exec(pathname);
     const [, kind, path, id] = match ?? [];

@@ -28,8 +28,13 @@ export type ReadSample = Sample & { answer?: ReadAnswer; error?: string };
 /** A timed write. */
 export type WriteSample = Sample & { answer?: WriteAnswer; error?: string };
 
-/** Outbound round trips of all isolates together. */
-export type ClusterStats = Pick<IsolateStats, "redis" | "postgres" | "other" | "requests">;
+/** Outbound round trips of all isolates together, plus what went wrong since the last reset. */
+export type ClusterStats = Pick<IsolateStats, "redis" | "postgres" | "other" | "requests"> & {
+  /** The core's circuit breaker per isolate (`closed`, `open`, `half-open`). */
+  breakers: string[];
+  /** Failed requests since the last reset: distinct error texts with their counts. */
+  errors: Record<string, number>;
+};
 
 /** A running set of isolates. */
 export type Cluster = {
@@ -80,6 +85,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const urls = await Promise.all(instances.map((mf) => mf.ready));
   const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   let turn = 0;
+  let errors: Record<string, number> = {};
+  const noteError = (text: string) => {
+    const key = text.slice(0, 200);
+    errors[key] = (errors[key] ?? 0) + 1;
+  };
 
   /**
    * Plain `node:http` to the isolate's workerd entry: much less client CPU per request than
@@ -123,11 +133,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         isolate,
       };
       if (status !== 200) {
+        noteError(`${status} ${text}`);
         return { ...base, error: text.slice(0, 300) };
       }
       return { ...base, answer: JSON.parse(text) as A };
     } catch (err: unknown) {
       const completedAt = performance.now();
+      noteError(err instanceof Error ? err.message : String(err));
       return {
         invokedAt,
         completedAt,
@@ -139,9 +151,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     }
   }
 
-  async function allStats(): Promise<IsolateStats[]> {
+  type Reported = IsolateStats & { breaker: string };
+  async function allStats(): Promise<Reported[]> {
     return Promise.all(
-      names.map(async (_, i) => JSON.parse((await send(i, "GET", "/stats")).text) as IsolateStats),
+      names.map(async (_, i) => JSON.parse((await send(i, "GET", "/stats")).text) as Reported),
     );
   }
 
@@ -156,6 +169,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       return performance.now() - started;
     },
     async resetStats() {
+      errors = {};
       await Promise.all(names.map((_, i) => send(i, "POST", "/stats/reset")));
     },
     async settle(timeoutMs = 30_000) {
@@ -167,7 +181,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         const summed = sum(stats);
         const key = JSON.stringify(summed);
         if (quiet && key === previous) {
-          return summed;
+          return { ...summed, breakers: stats.map((s) => s.breaker), errors: { ...errors } };
         }
         previous = quiet ? key : "";
         if (performance.now() > deadline) {
@@ -185,8 +199,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   };
 }
 
-function sum(stats: readonly IsolateStats[]): ClusterStats {
-  const total: ClusterStats = { redis: 0, postgres: 0, other: 0, requests: 0 };
+type Counts = Pick<IsolateStats, "redis" | "postgres" | "other" | "requests">;
+
+function sum(stats: readonly IsolateStats[]): Counts {
+  const total: Counts = { redis: 0, postgres: 0, other: 0, requests: 0 };
   for (const s of stats) {
     total.redis += s.redis;
     total.postgres += s.postgres;

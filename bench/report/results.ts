@@ -10,6 +10,8 @@ export type ScenarioResult = {
   description: string;
   rows: MetricRow[];
   metrics: Record<BenchPath, Metrics>;
+  /** Per path: the core's breaker per isolate after the run, and failed requests by error text. */
+  diagnostics: Record<BenchPath, { breakers: string[]; errors: Record<string, number> }>;
 };
 
 /** `npm run bench:throughput`'s outcome (also merged into `latest.json`). */

@@ -28,6 +28,12 @@ export const readWriteMix: Scenario = {
   cluster: "default",
   rows: [
     { key: "opsPerSecond", label: "throughput, operations / s", ratio: true, digits: 0 },
+    {
+      key: "writesPerSecond",
+      label: "of which writes / s (closed loop: faster paths write more)",
+      ratio: true,
+      digits: 0,
+    },
     { key: "p50", label: "read p50 ms", ratio: true },
     { key: "p99", label: "read p99 ms", ratio: true },
     { key: "pgPerRead", label: "Postgres queries / read", ratio: true, digits: 3 },
@@ -76,6 +82,7 @@ export const readWriteMix: Scenario = {
       reads: reads.length,
       writes: writes.length,
       opsPerSecond: (reads.length + writes.length) / (elapsedMs / 1000),
+      writesPerSecond: writes.length / (elapsedMs / 1000),
       // Each write is exactly one UPDATE; the rest are reads' loads.
       pgPerRead: (stats.postgres - writes.length) / Math.max(1, reads.length),
       redisPerOperation: stats.redis / Math.max(1, reads.length + writes.length),
