@@ -22,7 +22,9 @@ const SHORT: Record<string, string> = {
 const WIDTH = 980;
 const LEFT = 64;
 const RIGHT = 16;
-const PANEL_HEIGHT = 250;
+const PANEL_HEIGHT = 300;
+/** Room above the highest bar for its rotated value label. */
+const LABEL_ROOM = 64;
 
 type Bar = { path: BenchPath; low: number | null; high: number | null; label: string };
 type Group = { name: string; bars: Bar[] };
@@ -50,7 +52,7 @@ function panel(top: number, title: string, groups: Group[], floor: number): stri
     .flatMap((g) => g.bars.flatMap((b) => [b.low, b.high]))
     .filter((v): v is number => v !== null && v > 0);
   const ceiling = 10 ** Math.ceil(Math.log10(Math.max(floor * 10, ...values)));
-  const plotTop = top + 28;
+  const plotTop = top + 28 + LABEL_ROOM;
   const plotBottom = top + PANEL_HEIGHT - 44;
   const y = (v: number) => {
     const clamped = Math.max(floor, Math.min(ceiling, v));
@@ -81,7 +83,8 @@ function panel(top: number, title: string, groups: Group[], floor: number): stri
           `<rect x="${x + 1}" y="${y(bar.low)}" width="${barWidth - 2}" height="${plotBottom - y(bar.low)}" fill="${color}"/>`,
         );
       }
-      const labelY = bar.high !== null && bar.high > 0 ? y(bar.high) - 4 : plotBottom - 4;
+      const topValue = Math.max(bar.high ?? 0, bar.low ?? 0);
+      const labelY = topValue > 0 ? y(topValue) - 4 : plotBottom - 4;
       out.push(
         `<text transform="translate(${x + barWidth / 2 + 3},${labelY}) rotate(-90)" class="value">${esc(bar.label)}</text>`,
       );
