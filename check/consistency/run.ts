@@ -31,7 +31,13 @@ export type CheckOptions = {
   convergeDeadlineMs?: number;
 } & Pick<
   WorkloadOptions,
-  "minWrites" | "maxDurationMs" | "readers" | "writers" | "hotShare" | "churnReadShare"
+  | "minWrites"
+  | "minCreates"
+  | "maxDurationMs"
+  | "readers"
+  | "writers"
+  | "hotShare"
+  | "churnReadShare"
 >;
 
 /** The outcome of one run. */

@@ -23,11 +23,11 @@ export type SuiteStack = IsolateStack & KnobUrls & { apiToken: string; databaseU
  *   SELECT and a write's COMMIT land side by side and the load's fill races the write's
  *   invalidation (M1, M3); and writes finish long after their request began, past the Redis
  *   timeout (M4's static signal has fired by then, the real client's per-call signal has not);
- * - Redis jitter (0–30 ms per call) shuffles each fill against its invalidation;
+ * - Redis jitter (0–50 ms per call) shuffles each fill against its invalidation;
  * - Postgres latency and jitter make loads overlap writes between stalls.
  */
 export const RACE_PROFILE: KnobProfile = {
-  redis: { jitterMs: 30 },
+  redis: { jitterMs: 50 },
   db: { latencyMs: 5, jitterMs: 15 },
   dbStalls: { holdMs: 1000, freeMs: 1000 },
 };
@@ -57,9 +57,14 @@ export type SuiteOptions = {
   bindings?: Record<string, string>;
   /** Per-path minimum of acknowledged writes (M2 needs 100 per isolate to skip once). @default {} */
   minWrites?: Partial<Record<PathName, number>>;
+  /** Per-path minimum of churn re-creations (each is one race chance for M1 and M3). @default {} */
+  minCreates?: Partial<Record<PathName, number>>;
   /** Called after each path. */
   onResult?: (result: CheckResult) => void;
-} & Pick<CheckOptions, "readers" | "writers" | "coldKeys" | "churnKeys" | "convergeDeadlineMs">;
+} & Pick<
+  CheckOptions,
+  "readers" | "writers" | "coldKeys" | "churnKeys" | "convergeDeadlineMs" | "maxDurationMs"
+>;
 
 /** Runs every path in `opts.paths` in order. */
 export async function runSuite(stack: SuiteStack, opts: SuiteOptions): Promise<CheckResult[]> {
@@ -73,8 +78,9 @@ export async function runSuite(stack: SuiteStack, opts: SuiteOptions): Promise<C
       ...(opts.bindings ?? RACE_BINDINGS),
     });
     try {
-      const { minWrites: perPath, profiles, ...shared } = opts;
+      const { minWrites: perPath, minCreates: createsPerPath, profiles, ...shared } = opts;
       const minWrites = perPath?.[path];
+      const minCreates = createsPerPath?.[path];
       const profile = profiles?.[path] ?? opts.profile ?? RACE_PROFILE;
       const result = await runCheck({
         ...shared,
@@ -84,6 +90,7 @@ export async function runSuite(stack: SuiteStack, opts: SuiteOptions): Promise<C
         databaseUrl: stack.databaseUrl,
         knobs: { urls: stack, profile },
         ...(minWrites === undefined ? {} : { minWrites }),
+        ...(minCreates === undefined ? {} : { minCreates }),
       });
       results.push(result);
       opts.onResult?.(result);

@@ -21,8 +21,13 @@ export type WorkloadOptions = {
   seed: number;
   /** Run at least this long, in ms. */
   durationMs: number;
-  /** Keep going past `durationMs` until this many writes were acknowledged. @default 0 */
+  /**
+   * Keep going past `durationMs` until this many writes (deletes and creates included) were
+   * acknowledged. @default 0
+   */
   minWrites?: number;
+  /** Keep going past `durationMs` until the churn processes re-created keys this often. @default 0 */
+  minCreates?: number;
   /** Hard stop, in ms. @default 3 × durationMs */
   maxDurationMs?: number;
   /** @default 8 */
@@ -41,17 +46,18 @@ export type WorkloadOptions = {
   opTimeoutMs?: number;
 };
 
-type Ctx = Required<Omit<WorkloadOptions, "minWrites" | "maxDurationMs">> & {
+type Ctx = Required<Omit<WorkloadOptions, "minWrites" | "minCreates" | "maxDurationMs">> & {
   stopped(): boolean;
-  acked: { writes: number };
+  acked: { writes: number; creates: number };
 };
 
-/** Runs the workload until its duration (and write minimum) are reached; returns its length in ms. */
+/** Runs the workload until its duration (and its minimums) are reached; returns its length in ms. */
 export async function runWorkload(opts: WorkloadOptions): Promise<number> {
   const started = Date.now();
   const minWrites = opts.minWrites ?? 0;
   const maxMs = opts.maxDurationMs ?? opts.durationMs * 3;
-  const acked = { writes: 0 };
+  const minCreates = opts.minCreates ?? 0;
+  const acked = { writes: 0, creates: 0 };
   const ctx: Ctx = {
     readers: 8,
     writers: 6,
@@ -65,7 +71,8 @@ export async function runWorkload(opts: WorkloadOptions): Promise<number> {
     acked,
     stopped: () => {
       const elapsed = Date.now() - started;
-      return elapsed >= maxMs || (elapsed >= opts.durationMs && acked.writes >= minWrites);
+      const sized = acked.writes >= minWrites && acked.creates >= minCreates;
+      return elapsed >= maxMs || (elapsed >= opts.durationMs && sized);
     },
   };
   const procs: Promise<void>[] = [];
@@ -165,6 +172,7 @@ async function churner(ctx: Ctx, proc: string, key: string, index: number): Prom
       const del = await send(ctx, target, proc, key, "delete", undefined, s.createdAt);
       s.present = !(del.status === "ok" || del.httpStatus === 404);
       s.uncertain = del.status === "info";
+      ctx.acked.writes += del.status === "ok" ? 1 : 0;
     }
     if (!s.present && !s.uncertain) {
       // Sent together: the probe's load and the create's commit reach Postgres at about the same time.
@@ -178,6 +186,7 @@ async function churner(ctx: Ctx, proc: string, key: string, index: number): Prom
       });
       if (put.status === "ok") {
         ctx.acked.writes += 1;
+        ctx.acked.creates += 1;
         // Read the creation back at once and again a little later (a late, wrong fill lands then).
         await send(ctx, target, proc, key, "read");
         await think(rng, ctx.churnThinkMs);
