@@ -41,6 +41,11 @@ export type Op = {
   httpStatus: number;
   /** `X-Cache` of a read, when present. */
   xCache?: string;
+  /**
+   * `Server-Timing` `cache` duration, ms: for a write, how long its inline invalidation took (one
+   * that reaches REDIS_TIMEOUT_MS failed, and the write was acknowledged before it was applied).
+   */
+  cacheMs?: number;
   /** The Worker isolate (or base URL) that served it. */
   target: string;
 };
@@ -48,6 +53,7 @@ export type Op = {
 /** What a finished operation reports to {@link HistoryRecorder.complete}. */
 export type Completion = Pick<Op, "status" | "version" | "createdAt" | "httpStatus"> & {
   xCache?: string;
+  cacheMs?: number;
 };
 
 /** A pending operation handle. */

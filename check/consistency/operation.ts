@@ -55,7 +55,12 @@ async function classify(
 ): Promise<Completion> {
   const text = await res.text();
   const xCache = res.headers.get("x-cache") ?? undefined;
-  const base = { httpStatus: res.status, ...(xCache === undefined ? {} : { xCache }) };
+  const cacheDur = /(?:^|,)\s*cache;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "")?.[1];
+  const base = {
+    httpStatus: res.status,
+    ...(xCache === undefined ? {} : { xCache }),
+    ...(cacheDur === undefined ? {} : { cacheMs: Number(cacheDur) }),
+  };
   if (op === "delete") {
     if (res.status === 204) {
       return { ...base, status: "ok", version: -1, createdAt: deletedCreatedAt };

@@ -32,7 +32,7 @@ export function formatReport(results: readonly CheckResult[]): string {
       `     ops=${c.ops} reads=${c.okReads}/${c.reads} writes=${c.okWrites}/${c.writes} (info ${c.infoWrites}, failed ${c.failed})`,
       `     stale=${c.stale} (episodes ${c.staleEpisodes}) impossible=${c.impossible} lost=${c.lost} monotonic=${c.monotonic}`,
       `     converged: ${conv.buckets.within1s}/${Object.keys(conv.perKey).length} keys within 1s, ${conv.buckets.never} never (max ${conv.maxMs === null ? "-" : `${conv.maxMs} ms`})`,
-      `     latency ms: read p50 ${r.latencyMs.read.p50} p99 ${r.latencyMs.read.p99}, write p50 ${r.latencyMs.write.p50} p99 ${r.latencyMs.write.p99}`,
+      `     latency ms: read p50 ${r.latencyMs.read.p50} p99 ${r.latencyMs.read.p99}, write p50 ${r.latencyMs.write.p50} p99 ${r.latencyMs.write.p99}, invalidation max ${r.invalidationMs.max}`,
       `     x-cache: ${Object.entries(r.xCache)
         .map(([k, n]) => `${k}=${n}`)
         .join(" ")}`,

@@ -57,6 +57,12 @@ export type CheckResult = {
   statuses: Record<string, number>;
   /** Client-observed latency percentiles, ms. */
   latencyMs: { read: Percentiles; write: Percentiles };
+  /**
+   * Inline invalidation time of acknowledged writes (their `Server-Timing` cache duration), ms. A
+   * write near REDIS_TIMEOUT_MS had its invalidation time out: a stale read after it would be
+   * outside the contract's "Redis reachable" envelope.
+   */
+  invalidationMs: Percentiles;
 };
 
 /** p50 / p99 / max of a set of durations, ms. */
@@ -102,9 +108,14 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       (op) => `${op.status}:${op.httpStatus}`,
     ),
     latencyMs: {
-      read: percentiles(ops.filter((op) => op.op === "read")),
-      write: percentiles(ops.filter((op) => op.op !== "read")),
+      read: percentiles(durations(ops.filter((op) => op.op === "read"))),
+      write: percentiles(durations(ops.filter((op) => op.op !== "read"))),
     },
+    invalidationMs: percentiles(
+      ops.flatMap((op) =>
+        op.op !== "read" && op.status === "ok" && op.cacheMs !== undefined ? [op.cacheMs] : [],
+      ),
+    ),
   };
 }
 
@@ -118,11 +129,14 @@ export function keyPlan(label: string, cold: number, churn: number): KeyPlan {
   };
 }
 
-function percentiles(ops: readonly Op[]): Percentiles {
-  const ms = ops
+function durations(ops: readonly Op[]): number[] {
+  return ops
     .filter((op) => Number.isFinite(op.tComplete))
-    .map((op) => (op.tComplete - op.tInvoke) / 1e6)
-    .sort((a, b) => a - b);
+    .map((op) => (op.tComplete - op.tInvoke) / 1e6);
+}
+
+function percentiles(values: readonly number[]): Percentiles {
+  const ms = [...values].sort((a, b) => a - b);
   const at = (q: number) =>
     Math.round((ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? 0) * 10) / 10;
   return { p50: at(0.5), p99: at(0.99), max: at(1) };
