@@ -4,7 +4,7 @@
  *
  * Fill time = latency of the request that loaded (the fastest one if several did); a waiter's excess
  * = its latency minus the fill time. Both on the bench's clock (end-to-end) and on the Worker's
- * clock (in-Worker time of each request). The stampede is repeated (3 times, 1 with `--quick`) on
+ * clock (in-Worker time of each request). The stampede is repeated (5 times, 1 with `--quick`) on
  * fresh keys; percentiles pool every repetition's requests, each measured against its own fill.
  */
 import type { ReadSample } from "../lib/cluster";
@@ -14,7 +14,7 @@ import { criticalRedis, errorCount, latencyMetrics, type Scenario, statusCounts 
 
 /** Concurrent requests of the stampede. */
 export const STAMPEDE_SIZE = 500;
-const repetitions = (quick: boolean) => (quick ? 1 : 3);
+const repetitions = (quick: boolean) => (quick ? 1 : 5);
 const idOf = (rep: number) => `stampede-${rep + 1}`;
 
 /** See the module comment. */
