@@ -19,11 +19,12 @@ export type SuiteStack = IsolateStack & KnobUrls & { apiToken: string; databaseU
  * The knobs every path runs under (by default), chosen to widen the race windows the mutants need,
  * while the real core must stay clean under exactly the same conditions:
  * - Postgres stalls: every 2 s, the Neon server holds every query for 1 s and then releases them
- *   all at once. Loads that missed and writes that were committing resume together, so a load's
- *   SELECT and a write's COMMIT land side by side and the load's fill races the write's
- *   invalidation (M1, M3); and writes finish long after their request began, past the Redis
- *   timeout (M4's static signal has fired by then, the real client's per-call signal has not);
- * - Redis jitter (0–50 ms per call) shuffles each fill against its invalidation;
+ *   all at once. Writes then finish long after their request began, past the Redis timeout (M4's
+ *   static signal has fired by then, the real client's per-call signal has not); loads and commits
+ *   held together also resume side by side;
+ * - Redis jitter (0–50 ms per call) shuffles a fill against a concurrent invalidation — the race of
+ *   a churn probe's load against the key's re-creation, and of hot-key loads against writes
+ *   (M1, M3);
  * - Postgres latency and jitter make loads overlap writes between stalls.
  */
 export const RACE_PROFILE: KnobProfile = {
