@@ -41,7 +41,7 @@ describe("envelope", () => {
 describe("wait schedule", () => {
   it("starts short, grows, and stays within its deadline", () => {
     const delays = waitSchedule({ random: () => 0.5 });
-    expect(delays[0]).toBe(20);
+    expect(delays[0]).toBe(10);
     expect(delays).toEqual([...delays].sort((a, b) => a - b));
     expect(delays.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(800);
   });

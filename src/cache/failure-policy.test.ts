@@ -35,6 +35,36 @@ describe("failure policy", () => {
     expect(elapsed).toBeLessThan(500);
   });
 
+  it("frees the lock its timed-out read took, so others need not wait out the lock TTL", async () => {
+    const { cache, background } = isolate(redis, { config: { redisTimeoutMs: 30 } });
+    redis.fault = "late-reply";
+    redis.lateMs = 100;
+    const result = await cache.get({ key }, countingLoader(lamp));
+    expect(result.outcome.status).toBe("bypass");
+    await background.drain();
+    redis.fault = "none";
+    // The read ran and took the lock, though its reply came too late; the release freed it.
+    expect(redis.calls).toEqual(["readOrLease", "release"]);
+    expect(redis.get(`${key}:lock`)).toBeUndefined();
+    expect(redis.get(key)).toBeUndefined();
+  });
+
+  it("treats a reply of the wrong shape as Redis trouble, never as data", async () => {
+    const port = {
+      evalsha: async () => null,
+      eval: async () => null,
+    };
+    const { cache, breaker } = isolate(redis, { port });
+    const result = await cache.get({ key }, countingLoader(lamp));
+    expect(result.outcome.status).toBe("bypass");
+    expect(result.loaded).toEqual({ found: true, value: lamp });
+    await cache.get({ key }, countingLoader(lamp));
+    await cache.get({ key }, countingLoader(lamp));
+    await cache.get({ key }, countingLoader(lamp));
+    await cache.get({ key }, countingLoader(lamp));
+    expect(breaker.state).toBe("open");
+  });
+
   it("opens the circuit after five failures and stops calling Redis", async () => {
     const { cache, breaker } = isolate(redis);
     redis.fault = "error";

@@ -53,25 +53,34 @@ export class RedisGuard {
     this.#timeoutMs = timeoutMs;
   }
 
-  /** Runs `script`; rejects with {@link RedisUnavailableError} on refusal, timeout or error. */
-  async run(
+  /**
+   * Runs `script` and decodes its reply with `decode`; rejects with {@link RedisUnavailableError}
+   * on refusal, timeout, error, or a reply `decode` rejects (a misbehaving proxy, or a client whose
+   * aborted signal fabricates replies, must never become data or a 500).
+   */
+  async run<T = unknown>(
     script: LuaScript,
     keys: string[],
     args: string[],
     counter: CallCounter,
-  ): Promise<unknown> {
+    decode: (reply: unknown) => T = (reply) => reply as T,
+  ): Promise<T> {
     if (!this.#breaker.allow()) {
       throw new RedisUnavailableError("circuit-open");
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisUnavailableError("timeout")), this.#timeoutMs);
+      // When the timer fires, give already-arrived I/O one more turn before declaring a timeout:
+      // in a CPU-busy isolate the timer and a reply that came back in 2 ms can be due together,
+      // and the reply must win.
+      timer = setTimeout(() => {
+        timer = setTimeout(() => reject(new RedisUnavailableError("timeout")), 0);
+      }, this.#timeoutMs);
     });
     try {
-      const result = await Promise.race([
-        runScript(this.#redis, script, keys, args, counter),
-        timeout,
-      ]);
+      const result = decode(
+        await Promise.race([runScript(this.#redis, script, keys, args, counter), timeout]),
+      );
       this.#breaker.succeeded();
       return result;
     } catch (err: unknown) {

@@ -47,3 +47,11 @@ function asText(value: unknown): string {
   }
   throw new TypeError("unexpected value in readOrLease reply");
 }
+
+/** Checks that a script answered an integer (fill, release and invalidate do). */
+export function parseIntegerReply(reply: unknown): number {
+  if (typeof reply !== "number" || !Number.isInteger(reply)) {
+    throw new TypeError("unexpected reply from a cache script");
+  }
+  return reply;
+}

@@ -6,7 +6,7 @@
 
 /** Tunables of {@link waitSchedule}. */
 export type WaitScheduleOptions = {
-  /** Most polls. @default 6 */
+  /** Most polls. @default 8 */
   maxPolls?: number;
   /** Total waiting time allowed, in ms; kept below the lock TTL by the caller. @default 800 */
   deadlineMs?: number;
@@ -14,8 +14,12 @@ export type WaitScheduleOptions = {
   random?: () => number;
 };
 
-/** Base delays before each poll, in ms (about 780 ms in total). */
-export const BASE_POLL_DELAYS_MS: readonly number[] = [20, 40, 80, 160, 240, 240];
+/**
+ * Base delays before each poll, in ms (750 ms in total). Fine-grained at first: a fill usually lands
+ * one Postgres query after the lease, and a waiter's excess over the fill time is at most the gap
+ * between two polls.
+ */
+export const BASE_POLL_DELAYS_MS: readonly number[] = [10, 20, 30, 50, 80, 120, 200, 240];
 
 /** The delays (ms) to sleep before each poll, jittered, within the budget and the deadline. */
 export function waitSchedule(options: WaitScheduleOptions = {}): number[] {

@@ -10,7 +10,7 @@ import { ALL_SCRIPTS, type ScriptName } from "../scripts";
 type Item = { value: string; expiresAt: number | undefined };
 
 /** Fault switches of {@link MemoryRedis}. */
-export type MemoryRedisFault = "none" | "error" | "hang";
+export type MemoryRedisFault = "none" | "error" | "hang" | "late-reply";
 
 /** See the module comment. */
 export class MemoryRedis implements RedisPort {
@@ -19,8 +19,10 @@ export class MemoryRedis implements RedisPort {
   readonly #loaded = new Set<string>(ALL_SCRIPTS.map((s) => s.sha1));
   /** Current time in ms; advance it to age entries and locks. */
   now = 0;
-  /** Applied to every call while set. */
+  /** Applied to every call while set. `late-reply` runs the script, then answers after `lateMs`. */
   fault: MemoryRedisFault = "none";
+  /** Reply delay of the `late-reply` fault, in real ms. */
+  lateMs = 200;
   /** Every script call, by name, in order. */
   readonly calls: ScriptName[] = [];
 
@@ -62,7 +64,7 @@ export class MemoryRedis implements RedisPort {
     if (script === undefined || !this.#loaded.has(sha1)) {
       throw new Error("NOSCRIPT No matching script. Please use EVAL.");
     }
-    return this.#run(script.name, keys, args);
+    return this.#reply(this.#run(script.name, keys, args));
   }
 
   async eval(source: string, keys: string[], args: string[]): Promise<unknown> {
@@ -72,7 +74,14 @@ export class MemoryRedis implements RedisPort {
       throw new Error("ERR unknown script in MemoryRedis");
     }
     this.#loaded.add(script.sha1);
-    return this.#run(script.name, keys, args);
+    return this.#reply(this.#run(script.name, keys, args));
+  }
+
+  async #reply(result: unknown): Promise<unknown> {
+    if (this.fault === "late-reply") {
+      await new Promise((resolve) => setTimeout(resolve, this.lateMs));
+    }
+    return result;
   }
 
   async #faultGate(): Promise<void> {
