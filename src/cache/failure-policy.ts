@@ -56,7 +56,8 @@ export class RedisGuard {
   /**
    * Runs `script` and decodes its reply with `decode`; rejects with {@link RedisUnavailableError}
    * on refusal, timeout, error, or a reply `decode` rejects (a misbehaving proxy, or a client whose
-   * aborted signal fabricates replies, must never become data or a 500).
+   * aborted signal fabricates replies, must never become data or a 500). A `bestEffort` call's
+   * failure does not count against the breaker. @default bestEffort false
    */
   async run<T = unknown>(
     script: LuaScript,
@@ -64,6 +65,7 @@ export class RedisGuard {
     args: string[],
     counter: CallCounter,
     decode: (reply: unknown) => T = (reply) => reply as T,
+    bestEffort = false,
   ): Promise<T> {
     if (!this.#breaker.allow()) {
       throw new RedisUnavailableError("circuit-open");
@@ -84,7 +86,10 @@ export class RedisGuard {
       this.#breaker.succeeded();
       return result;
     } catch (err: unknown) {
-      this.#breaker.failed();
+      // Best-effort clean-ups after a failure would otherwise trip the breaker twice per failure.
+      if (!bestEffort) {
+        this.#breaker.failed();
+      }
       if (err instanceof RedisUnavailableError) {
         throw err;
       }

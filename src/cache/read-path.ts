@@ -181,11 +181,11 @@ export function createReadPath(deps: ReadPathDeps): {
       return { loaded, outcome: outcome(shared.owner ? "miss" : "waited") };
     } catch (err: unknown) {
       if (err instanceof RedisUnavailableError) {
-        if (err.reason !== "circuit-open") {
-          // A call that timed out or lost its reply may still have run and taken the lock with our
-          // token; free it so others need not wait out the lock TTL. Compare-and-delete: harmless
-          // if the lock is not ours.
-          background.waitUntil(releaseQuietly(keys, token));
+        if (err.reason === "timeout") {
+          // A call that timed out may still have run and taken the lock with our token (a reply
+          // can be late because this isolate was busy, not Redis); free it so others need not wait
+          // out the lock TTL. Compare-and-delete: harmless if the lock is not ours.
+          background.waitUntil(releaseQuietly(keys, token, true));
         }
         return await bypass();
       }
@@ -215,7 +215,7 @@ export function createReadPath(deps: ReadPathDeps): {
     }
   }
 
-  async function releaseQuietly(keys: string[], token: string): Promise<void> {
+  async function releaseQuietly(keys: string[], token: string, bestEffort = false): Promise<void> {
     try {
       await guard.run(
         RELEASE,
@@ -223,6 +223,7 @@ export function createReadPath(deps: ReadPathDeps): {
         [token],
         { calls: 0 },
         parseIntegerReply,
+        bestEffort,
       );
     } catch {
       // The lock expires by its TTL.

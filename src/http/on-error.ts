@@ -18,13 +18,21 @@ export type ErrorBody = {
   error: { code: ErrorCode; message: string; details: AppError["details"] };
 };
 
-/** Maps anything thrown to the {@link AppError} the client sees. Unknown errors become `internal`. */
-export function toAppError(err: unknown): AppError {
+/**
+ * Maps anything thrown to the {@link AppError} the client sees. Unknown errors become `internal`.
+ * @param write whether the request was a write: when Postgres fails mid-write the driver cannot
+ *   tell "never arrived" from "committed, reply lost", so the message says the outcome is unknown.
+ *   @default false
+ */
+export function toAppError(err: unknown, write = false): AppError {
   if (err instanceof AppError) {
     return err;
   }
   if (isDatabaseUnavailable(err)) {
-    return new AppError("service_unavailable", "the database is unavailable, retry later", {
+    const message = write
+      ? "the database did not confirm the write; it may or may not have been applied, read the resource before retrying"
+      : "the database is unavailable, retry later";
+    return new AppError("service_unavailable", message, {
       headers: { "Retry-After": String(RETRY_AFTER_UNAVAILABLE_SECONDS) },
       cause: err,
     });
@@ -43,7 +51,7 @@ export function toAppError(err: unknown): AppError {
 
 /** `app.onError`: logs what the client must not see, answers the envelope. */
 export function handleError(err: unknown, c: Context): Response {
-  const appError = toAppError(err);
+  const appError = toAppError(err, !["GET", "HEAD", "OPTIONS"].includes(c.req.method));
   if (appError.code === "internal" || appError.code === "service_unavailable") {
     log(appError.code === "internal" ? "error" : "warn", "request failed", {
       method: c.req.method,
