@@ -6,18 +6,37 @@ import type { CheckResult } from "./run";
 /** A path's verdict: the real core must be clean; a mutant must be caught. */
 export type Verdict = { label: string; expectation: "clean" | "caught"; passed: boolean };
 
-/** Clean = no stale, impossible, lost or monotonic violations. */
-export function isClean(result: CheckResult): boolean {
-  const c = result.analysis.counts;
-  return c.stale === 0 && c.impossible === 0 && c.lost === 0 && c.monotonic === 0;
+/**
+ * Reads answered `X-Cache: BYPASS`. The checker never takes Redis down (its knobs stall Postgres
+ * and add Redis jitter well below the Redis timeout), so every bypass is a cache that could not use
+ * a healthy Redis: a finding, not an outage.
+ */
+export function bypassesOf(result: CheckResult): number {
+  return result.xCache.BYPASS ?? 0;
 }
 
-/** The real core (`label` "real") must be clean; any other label is a mutant and must show a stale read. */
+/** Clean = no stale, impossible, lost or monotonic violations, and no bypass of a healthy Redis. */
+export function isClean(result: CheckResult): boolean {
+  const c = result.analysis.counts;
+  return (
+    c.stale === 0 &&
+    c.impossible === 0 &&
+    c.lost === 0 &&
+    c.monotonic === 0 &&
+    bypassesOf(result) === 0
+  );
+}
+
+/**
+ * The real core (`label` "real") must be clean; any other label is a mutant and must be flagged: a
+ * stale read, or reads that bypassed a healthy Redis (how M4 shows once the core validates replies).
+ */
 export function verdictOf(result: CheckResult): Verdict {
   if (result.label === "real") {
     return { label: result.label, expectation: "clean", passed: isClean(result) };
   }
-  return { label: result.label, expectation: "caught", passed: result.analysis.counts.stale > 0 };
+  const flagged = result.analysis.counts.stale > 0 || bypassesOf(result) > 0;
+  return { label: result.label, expectation: "caught", passed: flagged };
 }
 
 /** A few lines per path plus one example of each violation kind. */
@@ -35,7 +54,7 @@ export function formatReport(results: readonly CheckResult[]): string {
       `     latency ms: read p50 ${r.latencyMs.read.p50} p99 ${r.latencyMs.read.p99}, write p50 ${r.latencyMs.write.p50} p99 ${r.latencyMs.write.p99}, invalidation max ${r.invalidationMs.max}`,
       `     x-cache: ${Object.entries(r.xCache)
         .map(([k, n]) => `${k}=${n}`)
-        .join(" ")}`,
+        .join(" ")}${bypassesOf(r) > 0 ? " (bypasses of a healthy Redis)" : ""}`,
     );
     for (const kind of ["stale", "impossible", "lost", "monotonic"] as const) {
       const e = r.analysis.examples.find((x) => x.kind === kind);
