@@ -24,6 +24,7 @@ import { startUpstashRestServer } from "../emulators/upstash-rest/server";
 import { bundleWorker } from "./support/bundle-worker";
 import type { ProvidedStack } from "./support/provided";
 import { createTestDatabase, DEFAULT_ADMIN_URL } from "./support/test-database";
+import { readWranglerConfig } from "./support/wrangler-config";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WORKER_ENTRY = join(ROOT, "src/index.ts");
@@ -105,27 +106,6 @@ export default async function setup(
     throw err;
   }
   return teardown;
-}
-
-type WorkerConfig = {
-  compatibilityDate: string;
-  compatibilityFlags: string[];
-  vars: Record<string, string>;
-};
-
-/** wrangler.toml read by wrangler itself, so tests run the Worker with the vars `wrangler dev` uses. */
-async function readWranglerConfig(): Promise<WorkerConfig> {
-  const { unstable_readConfig } = await import("wrangler");
-  const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
-  const vars: Record<string, string> = {};
-  for (const [key, value] of Object.entries(config.vars)) {
-    vars[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return {
-    compatibilityDate: config.compatibility_date ?? "2026-07-01",
-    compatibilityFlags: config.compatibility_flags,
-    vars,
-  };
 }
 
 /** Removes this run's keys from the shared Redis (most expire anyway; locks and queues may not). */

@@ -12,6 +12,7 @@ import { Redis } from "@upstash/redis";
 import pg from "pg";
 import { CONTROL_PATH } from "../../emulators/shared/faults";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database";
+import { readWranglerConfig } from "../../test/support/wrangler-config";
 import type { StackReady } from "./stack-child";
 
 /** The repository root. */
@@ -120,27 +121,6 @@ export async function startBenchStack(): Promise<BenchStack> {
     },
   };
   return bench;
-}
-
-type WranglerConfig = {
-  compatibilityDate: string;
-  compatibilityFlags: string[];
-  vars: Record<string, string>;
-};
-
-/** wrangler.toml as wrangler reads it, so the bench Worker gets the vars `wrangler dev` would. */
-async function readWranglerConfig(): Promise<WranglerConfig> {
-  const { unstable_readConfig } = await import("wrangler");
-  const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
-  const vars: Record<string, string> = {};
-  for (const [key, value] of Object.entries(config.vars)) {
-    vars[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return {
-    compatibilityDate: config.compatibility_date ?? "2026-07-01",
-    compatibilityFlags: config.compatibility_flags,
-    vars,
-  };
 }
 
 type StackChild = { ready: StackReady; close(): Promise<void> };
