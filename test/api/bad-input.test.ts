@@ -3,29 +3,17 @@
  * input is refused with the contract's status and code, and nothing reaches Postgres.
  * (Ids, tokens, sizes, content types and stale If-Match are in `products.errors.test.ts`.)
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WorkerGroup, WorkerHandle } from "../support/worker";
+import { describe, expect, it } from "vitest";
 import {
-  closeSql,
   expectNothingPersisted,
   newId,
   productBody,
   putProduct,
-  startApi,
+  useApi,
   writeHeaders,
 } from "./helpers";
 
-let group: WorkerGroup;
-let w: WorkerHandle;
-
-beforeAll(async () => {
-  group = await startApi();
-  w = group.workers[0] as WorkerHandle;
-});
-afterAll(async () => {
-  await group?.dispose();
-  await closeSql();
-});
+const w = useApi();
 
 type ErrorBody = {
   error: { code: string; message: string; details: { path: string; code: string }[] };

@@ -2,31 +2,19 @@
  * The success rows of API.md's endpoint table for review lists, product pages, `/healthz` and
  * `/openapi.json`, with the headers each must carry.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WorkerGroup, WorkerHandle } from "../support/worker";
+import { describe, expect, it } from "vitest";
 import {
-  closeSql,
   newId,
   type Product,
   postReview,
   putProduct,
   type Review,
   sql,
-  startApi,
   startApiWithOwnDatabase,
+  useApi,
 } from "./helpers";
 
-let group: WorkerGroup;
-let w: WorkerHandle;
-
-beforeAll(async () => {
-  group = await startApi();
-  w = group.workers[0] as WorkerHandle;
-});
-afterAll(async () => {
-  await group?.dispose();
-  await closeSql();
-});
+const w = useApi();
 
 describe("/products/:id/reviews", () => {
   it("POST answers 201 with the review; the product's rating changes, its version does not", async () => {

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { expect, inject } from "vitest";
+import { afterAll, beforeAll, expect, inject } from "vitest";
 import { getFaults, resetFaults, setDbFaults, setRedisFaults } from "../support/faults";
 import { createMigratedDatabase } from "../support/test-database";
 import { startWorkers, type WorkerGroup, type WorkerHandle } from "../support/worker";
@@ -112,6 +112,33 @@ export async function errorCode(res: { json(): Promise<unknown> }): Promise<stri
  */
 export function startApi(bindings: Record<string, string> = {}, count = 1): Promise<WorkerGroup> {
   return startWorkers(count, { bindings: { RATE_LIMIT_WRITES: "100000", ...bindings } });
+}
+
+/**
+ * The file-wide Worker most API test files share: started before the file's tests with the run's
+ * bindings, stopped (and the `pg` pool closed) after them. The returned handle forwards to it.
+ */
+export function useApi(): WorkerHandle {
+  let group: WorkerGroup | undefined;
+  beforeAll(async () => {
+    group = await startApi();
+  });
+  afterAll(async () => {
+    await group?.dispose();
+    await closeSql();
+  });
+  const worker = (): WorkerHandle => {
+    const first = group?.workers[0];
+    if (first === undefined) {
+      throw new Error("useApi(): the Worker is started in beforeAll; use it inside tests");
+    }
+    return first;
+  };
+  return {
+    name: "worker-0",
+    fetch: (path, init) => worker().fetch(path, init),
+    scheduled: (cron) => worker().scheduled(cron),
+  };
 }
 
 /**

@@ -4,11 +4,9 @@
  * are in `writes.errors.test.ts`, 503 in `outage.test.ts`, the other 400s in `bad-input.test.ts`.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { resetFaults } from "../support/faults";
-import type { WorkerGroup, WorkerHandle } from "../support/worker";
 import {
-  closeSql,
   expectError,
   expectNoBackendCalls,
   expectNothingPersisted,
@@ -17,23 +15,13 @@ import {
   productBody,
   putProduct,
   redisKeysFor,
-  startApi,
+  useApi,
   writeHeaders,
 } from "./helpers";
 
 const stack = inject("stack");
-let group: WorkerGroup;
-let w: WorkerHandle;
-
-beforeAll(async () => {
-  group = await startApi();
-  w = group.workers[0] as WorkerHandle;
-});
+const w = useApi();
 afterEach(resetFaults);
-afterAll(async () => {
-  await group?.dispose();
-  await closeSql();
-});
 
 describe("400 invalid_id", () => {
   const r = () => randomBytes(4).toString("hex");

@@ -2,31 +2,19 @@
  * The success rows of API.md's endpoint table for `/products/:id`, with the headers each must carry.
  * Review lists, pages, health and OpenAPI are in `collections.happy.test.ts`.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WorkerGroup, WorkerHandle } from "../support/worker";
+import { describe, expect, it } from "vitest";
 import {
-  closeSql,
   newId,
   type Product,
   persistedFor,
   postReview,
   productBody,
   putProduct,
-  startApi,
+  useApi,
   writeHeaders,
 } from "./helpers";
 
-let group: WorkerGroup;
-let w: WorkerHandle;
-
-beforeAll(async () => {
-  group = await startApi();
-  w = group.workers[0] as WorkerHandle;
-});
-afterAll(async () => {
-  await group?.dispose();
-  await closeSql();
-});
+const w = useApi();
 
 describe("GET /products/:id", () => {
   it("answers the product with its rating, a strong ETag and cache headers, MISS then HIT", async () => {

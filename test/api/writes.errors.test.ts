@@ -4,31 +4,21 @@
  * envelope, its headers and nothing persisted.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { WorkerGroup, WorkerHandle } from "../support/worker";
+import { describe, expect, inject, it } from "vitest";
+import type { WorkerHandle } from "../support/worker";
 import {
-  closeSql,
   expectError,
   expectNothingPersisted,
   newId,
   productBody,
   putProduct,
   startApi,
+  useApi,
   writeHeaders,
 } from "./helpers";
 
 const stack = inject("stack");
-let group: WorkerGroup;
-let w: WorkerHandle;
-
-beforeAll(async () => {
-  group = await startApi();
-  w = group.workers[0] as WorkerHandle;
-});
-afterAll(async () => {
-  await group?.dispose();
-  await closeSql();
-});
+const w = useApi();
 
 describe("412 precondition_failed", () => {
   it("refuses PUT, PATCH and DELETE with a stale If-Match and changes nothing", async () => {
