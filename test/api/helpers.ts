@@ -272,25 +272,5 @@ export async function expectError(
   return body;
 }
 
-/** A product as the API returns it. */
-export type Product = {
-  id: string;
-  name: string;
-  description: string;
-  priceCents: number;
-  currency: string;
-  stock: number;
-  version: number;
-  rating: { count: number; average: number | null };
-  createdAt: string;
-  updatedAt: string;
-};
-/** A review as the API returns it. */
-export type Review = {
-  id: string;
-  productId: string;
-  rating: number;
-  author: string;
-  body: string;
-  createdAt: string;
-};
+/** The API's resource shapes, as the Worker answers them. */
+export type { Product, Review } from "../../src/db/models";
