@@ -2,7 +2,8 @@
  * The throughput ceiling: a Worker that makes one Upstash GET (with the project's client settings,
  * `src/redis/upstash.ts`) and nothing else, on the same stack as the Worker measured against it.
  */
-import { createUpstashRedis } from "../src/redis/upstash";
+import { Redis } from "@upstash/redis/cloudflare";
+import { upstashClientOptions } from "lease-cache/upstash";
 
 type Env = {
   UPSTASH_REDIS_REST_URL: string;
@@ -12,11 +13,11 @@ type Env = {
 
 export default {
   async fetch(_request, env) {
-    const redis = createUpstashRedis({
+    const redis = new Redis({
       url: env.UPSTASH_REDIS_REST_URL,
       token: env.UPSTASH_REDIS_REST_TOKEN,
       // A ceiling must not fail: under full load a GET can take longer than the API's 150 ms.
-      timeoutMs: 10_000,
+      ...upstashClientOptions({ timeoutMs: 10_000 }),
     });
     const value = await redis.get<string>(`${env.CACHE_KEY_PREFIX ?? "v1"}:bare`);
     return new Response(value ?? "", { status: 200 });

@@ -13,6 +13,7 @@ import { ROOT, startBenchStack } from "./lib/bench-stack";
 import { type Cluster, startCluster } from "./lib/cluster";
 import { percentile } from "./lib/summary";
 import { NAIVE_MAX_TRIES } from "./naive-cache";
+import type { BenchPath } from "./protocol";
 import { factsLine, resultsTable, targetsTable } from "./report/markdown";
 import { type BenchResults, checkTargets, type ScenarioResult } from "./report/results";
 import { readLatest, writeResults } from "./report/write-results";
@@ -27,7 +28,6 @@ import { hitLatency } from "./scenarios/hit-latency";
 import { missLatency } from "./scenarios/miss-latency";
 import { readWriteMix } from "./scenarios/read-write-mix";
 import { type ClusterKind, freshState, type Metrics, type Scenario } from "./scenarios/scenario";
-import type { BenchPath } from "./worker";
 
 const SCENARIOS: readonly Scenario[] = [
   hitLatency,

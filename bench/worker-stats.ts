@@ -10,26 +10,8 @@
  * runner can wait until an isolate is quiet instead of sleeping.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { BackgroundContext } from "../src/cache";
-
-/** Round trips of one request that completed before its response was ready. */
-export type CriticalCalls = { redis: number; postgres: number };
-
-/** Isolate-wide counters, as `GET /stats` reports them. */
-export type IsolateStats = {
-  /** Requests to the Upstash REST URL since the last reset (background included). */
-  redis: number;
-  /** Requests to the Neon `/sql` endpoint since the last reset (background included). */
-  postgres: number;
-  /** Other outbound requests (should stay 0). */
-  other: number;
-  /** Outbound requests in flight right now. */
-  inflight: number;
-  /** `waitUntil` promises not yet settled. */
-  background: number;
-  /** Bench requests handled since the last reset. */
-  requests: number;
-};
+import type { BackgroundContext } from "lease-cache";
+import type { CriticalCalls, IsolateStats } from "./protocol";
 
 type Target = "redis" | "postgres" | "other";
 type RequestScope = { calls: CriticalCalls; open: boolean };

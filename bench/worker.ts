@@ -12,47 +12,24 @@
  * the handler's start to its answer on the Worker's clock (which advances across I/O).
  */
 import { eq, sql } from "drizzle-orm";
-import { type CacheOutcome, createCacheAside } from "../src/cache";
-import { sharedBreaker } from "../src/cache/failure-policy";
+import { createCacheAside, sharedBreaker } from "lease-cache";
+import { upstashPort } from "lease-cache/upstash";
 import { createDb, type Db } from "../src/db/client";
 import { findProduct } from "../src/db/products";
 import { products } from "../src/db/schema";
 import { type Config, parseEnv } from "../src/env";
-import { resourceKeys } from "../src/http/resource-keys";
 import { loaded } from "../src/http/routes/shared";
-import { cacheConfigOf } from "../src/http/services";
-import { createUpstashRedis, upstashPort } from "../src/redis/upstash";
+import { resourceKeys } from "../src/resource-keys";
+import { cacheConfigOf, redisOf } from "../src/services";
 import { createNaiveCache, NaiveGaveUpError } from "./naive-cache";
+import type { BenchPath, ReadAnswer } from "./protocol";
 import {
-  type CriticalCalls,
   installFetchCounter,
   readStats,
   resetStats,
   trackedBackground,
   withRequestScope,
 } from "./worker-stats";
-
-/** The three read paths. */
-export type BenchPath = "nocache" | "naive" | "core";
-
-/** The answer to `GET /read/:path/:id`. */
-export type ReadAnswer = {
-  status: string;
-  version: number | null;
-  outcome?: CacheOutcome;
-  /** When the handler started, ms since the epoch on the Worker's clock. */
-  startedAt: number;
-  serverMs: number;
-  calls: CriticalCalls;
-};
-
-/** The answer to `POST /write/:path/:id` (`version` is `null` when the product does not exist). */
-export type WriteAnswer = {
-  version: number | null;
-  startedAt: number;
-  serverMs: number;
-  calls: CriticalCalls;
-};
 
 const PATHS: ReadonlySet<string> = new Set(["nocache", "naive", "core"]);
 const ROUTE = /^\/(read|write)\/(nocache|naive|core)\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})$/;
@@ -124,11 +101,7 @@ function naiveKey(config: Config, id: string): string {
 }
 
 function coreCache(config: Config, ctx: ExecutionContext) {
-  const redis = createUpstashRedis({
-    url: config.UPSTASH_REDIS_REST_URL,
-    token: config.UPSTASH_REDIS_REST_TOKEN,
-    timeoutMs: config.REDIS_TIMEOUT_MS,
-  });
+  const redis = redisOf(config);
   return createCacheAside({
     redis: upstashPort(redis),
     config: cacheConfigOf(config),

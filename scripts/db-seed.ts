@@ -11,7 +11,7 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { outbox, products, reviews } from "../src/db/schema";
-import { resourceKeys } from "../src/http/resource-keys";
+import { resourceKeys } from "../src/resource-keys";
 
 type Demo = {
   id: string;

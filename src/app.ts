@@ -11,6 +11,7 @@ import { Hono } from "hono";
 import { config } from "./http/middleware/config";
 import { cors } from "./http/middleware/cors";
 import { responseDefaults } from "./http/middleware/response-defaults";
+import { services } from "./http/middleware/services";
 import { handleError, handleNotFound } from "./http/on-error";
 import { openApiDocument } from "./http/openapi";
 import { registerHealthRoutes } from "./http/routes/health";
@@ -18,7 +19,6 @@ import { registerProductListRoutes } from "./http/routes/product-list";
 import { registerProductRoutes } from "./http/routes/products";
 import { registerReviewRoutes } from "./http/routes/reviews";
 import { allowOnly } from "./http/routes/shared";
-import { services } from "./http/services";
 import type { AppEnv } from "./http/types";
 
 /** Builds the app. */

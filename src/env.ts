@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { defaultCacheConfig as cacheDefaults } from "lease-cache";
 import { z } from "zod";
 
 /** Empty strings count as "not set", so `FOO = ""` in wrangler.toml falls back to the default. */
@@ -36,16 +37,16 @@ export const envSchema = z.object({
   UPSTASH_REDIS_REST_TOKEN: secret,
   /** Bearer token for writes (secret). */
   API_TOKEN: secret,
-  /** Lifetime of a cached hit, in seconds. @default 300 */
-  CACHE_TTL_SECONDS: intSetting(300),
-  /** Extra seconds a value may be served stale while it is refreshed. @default 60 */
-  STALE_TTL_SECONDS: intSetting(60, 0),
-  /** Lifetime of a cached miss, in seconds. @default 30 */
-  NEGATIVE_TTL_SECONDS: intSetting(30),
-  /** Lifetime of a fill lock, in seconds. @default 5 */
-  LOCK_TTL_SECONDS: intSetting(5),
-  /** Timeout of each Redis call, in ms. @default 150 */
-  REDIS_TIMEOUT_MS: intSetting(150),
+  /** Lifetime of a cached hit, in seconds. @default the cache's `ttlSeconds` (300) */
+  CACHE_TTL_SECONDS: intSetting(cacheDefaults.ttlSeconds),
+  /** Extra seconds a value may be served stale while it is refreshed. @default the cache's `staleSeconds` (60) */
+  STALE_TTL_SECONDS: intSetting(cacheDefaults.staleSeconds, 0),
+  /** Lifetime of a cached miss, in seconds. @default the cache's `negativeTtlSeconds` (30) */
+  NEGATIVE_TTL_SECONDS: intSetting(cacheDefaults.negativeTtlSeconds),
+  /** Lifetime of a fill lock, in seconds. @default the cache's `lockTtlSeconds` (5) */
+  LOCK_TTL_SECONDS: intSetting(cacheDefaults.lockTtlSeconds),
+  /** Timeout of each Redis call, in ms. @default the cache's `redisTimeoutMs` (150) */
+  REDIS_TIMEOUT_MS: intSetting(cacheDefaults.redisTimeoutMs),
   /** Timeout of each Postgres query, in ms. @default 3000 */
   DB_TIMEOUT_MS: intSetting(3000),
   /** Writes allowed per client and window. @default 60 */

@@ -6,7 +6,7 @@
  */
 import { createApp } from "./app";
 import type { Env } from "./env";
-import { drainOutboxJob } from "./http/cron";
+import { drainOutboxJob } from "./invalidation/outbox-drain-job";
 
 const app = createApp();
 

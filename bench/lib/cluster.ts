@@ -5,8 +5,7 @@
 import { Agent, request } from "node:http";
 import { dirname } from "node:path";
 import { Miniflare } from "miniflare";
-import type { BenchPath, ReadAnswer, WriteAnswer } from "../worker";
-import type { IsolateStats } from "../worker-stats";
+import type { BenchPath, IsolateStats, ReadAnswer, WriteAnswer } from "../protocol";
 
 /** One timed request. Times are `performance.now()` of this process (one monotonic clock). */
 export type Sample = {

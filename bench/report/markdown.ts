@@ -1,6 +1,6 @@
 /** The markdown tables printed on stdout and pasted into the README. */
 import { ratio } from "../lib/summary";
-import type { BenchPath } from "../worker";
+import type { BenchPath } from "../protocol";
 import type { BenchResults, TargetCheck } from "./results";
 
 const PATHS: readonly BenchPath[] = ["nocache", "naive", "core"];

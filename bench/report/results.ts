@@ -1,7 +1,7 @@
 /** The shape of `bench/results/*.json` and the target checks derived from it. */
 import type { BenchOptions } from "../lib/args";
+import type { BenchPath } from "../protocol";
 import type { MetricRow, Metrics } from "../scenarios/scenario";
-import type { BenchPath } from "../worker";
 
 /** One scenario's outcome for every path. */
 export type ScenarioResult = {

@@ -3,7 +3,7 @@
  * latency per scenario (p99 light, p50 solid, log scale), panel 2 Postgres queries per 1000 reads
  * per scenario (log scale; a zero is written as "0" on the axis).
  */
-import type { BenchPath } from "../worker";
+import type { BenchPath } from "../protocol";
 import type { BenchResults, ScenarioResult } from "./results";
 
 const PATHS: readonly BenchPath[] = ["nocache", "naive", "core"];

@@ -9,7 +9,7 @@
  */
 import type { ReadSample } from "../lib/cluster";
 import { max, percentile } from "../lib/summary";
-import type { BenchPath } from "../worker";
+import type { BenchPath } from "../protocol";
 import { criticalRedis, errorCount, latencyMetrics, type Scenario, statusCounts } from "./scenario";
 
 /** Concurrent requests of the stampede. */

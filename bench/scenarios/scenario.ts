@@ -3,7 +3,7 @@ import type { BenchOptions } from "../lib/args";
 import type { BenchStack } from "../lib/bench-stack";
 import type { Cluster, ReadSample, Sample } from "../lib/cluster";
 import { percentile } from "../lib/summary";
-import type { BenchPath } from "../worker";
+import type { BenchPath } from "../protocol";
 
 /** A scenario's measured values for one path, by metric key (`null` = not applicable). */
 export type Metrics = Record<string, number | null>;

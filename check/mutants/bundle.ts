@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { WORKER_BUILD_OPTIONS } from "../../test/support/bundle-worker";
-import { patchPlugin, type TextPatch } from "./patch-plugin";
+import { type Patch, patchPlugin } from "./patch-plugin";
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -15,13 +15,13 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
  * The Worker (`src/index.ts`) as one ES module's source text, with `patches` applied.
  * @param patches @default [] (the real code)
  */
-export async function bundleWorkerSource(patches: readonly TextPatch[] = []): Promise<string> {
+export async function bundleWorkerSource(patches: readonly Patch[] = []): Promise<string> {
   const result = await build({
     ...WORKER_BUILD_OPTIONS,
     entryPoints: [join(ROOT, "src/index.ts")],
     write: false,
     outfile: "worker.mjs",
-    plugins: patches.length === 0 ? [] : [patchPlugin(ROOT, patches)],
+    plugins: patches.length === 0 ? [] : [patchPlugin(patches)],
   });
   const file = result.outputFiles[0];
   if (file === undefined) {

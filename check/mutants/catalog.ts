@@ -1,10 +1,10 @@
 /**
- * The mutants the checker must catch (reliability.md §3). Each is a set of source patches applied
- * at bundle time; the real code is never edited.
+ * The mutants the checker must catch. Each is a set of patches at mutation points of the real
+ * code (`@mutation-point <name>` comments), applied at bundle time; the real code is never edited.
  */
-import { FILL } from "../../src/cache/scripts";
+import { cacheScripts } from "lease-cache/testing";
 import { luaPatches } from "./lua-patch";
-import type { TextPatch } from "./patch-plugin";
+import type { Patch } from "./patch-plugin";
 
 /** A mutant's name. */
 export type MutantName = "M1" | "M2" | "M3" | "M4";
@@ -16,66 +16,57 @@ export type MutantName = "M1" | "M2" | "M3" | "M4";
 export type Mutant = {
   name: MutantName;
   description: string;
-  patches: TextPatch[];
+  patches: Patch[];
   marker: string;
 };
 
-const LEASE_CHECK = "if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end\n";
+function script(name: string) {
+  const found = cacheScripts.find((s) => s.name === name);
+  if (found === undefined) {
+    throw new Error(`the cache has no script named ${name}`);
+  }
+  return found;
+}
 
-const M1_PATCHES = luaPatches(FILL, LEASE_CHECK, "");
-const M3_PATCHES = luaPatches(
-  FILL,
-  LEASE_CHECK,
-  "if redis.call('GET', KEYS[2]) ~= ARGV[1] and not string.find(ARGV[2], '\"a\":1', 1, true) then return 0 end\n",
-);
+const FILL = script("fill");
+
+const M1_CHANGE = "-- mutant M1: no lease check";
+const M3_CHANGE =
+  "if redis.call('GET', KEYS[2]) ~= ARGV[1] and not string.find(ARGV[2], '\"a\":1', 1, true) then return 0 end -- mutant M3";
+const M2_CHANGE =
+  "const mutantCount = ((globalThis as { __m2?: number }).__m2 = ((globalThis as { __m2?: number }).__m2 ?? 0) + 1); if (mutantCount % 100 === 0) return; // mutant M2";
+const M4_CHANGE = "    signal: AbortSignal.timeout(timeoutMs), // mutant M4";
 
 /** Every mutant, by name. */
 export const MUTANTS: Readonly<Record<MutantName, Mutant>> = {
   M1: {
     name: "M1",
     description: "fill is a plain SET: the FILL script's lease check is removed",
-    patches: M1_PATCHES,
-    marker: M1_PATCHES[1]?.replace ?? "",
+    patches: luaPatches(FILL, { point: "fill.lease-check", replaceNextLine: M1_CHANGE }),
+    marker: M1_CHANGE,
   },
   M2: {
     name: "M2",
     description:
       "invalidation skipped on 1% of writes: every 100th invalidate() of an isolate returns without calling Redis",
-    patches: [
-      {
-        file: "src/cache/cache-aside.ts",
-        find: "const isolateCoalescer = new Coalescer",
-        replace: "let mutantInvalidations = 0;\nconst isolateCoalescer = new Coalescer",
-      },
-      {
-        file: "src/cache/cache-aside.ts",
-        find: "    async invalidate(target): Promise<void> {\n",
-        // A counter, not Math.random: exactly 1% of writes, so detection does not depend on luck.
-        replace:
-          "    async invalidate(target): Promise<void> {\n      mutantInvalidations += 1;\n      if (mutantInvalidations % 100 === 0) return;\n",
-      },
-    ],
-    marker: "if (mutantInvalidations % 100 === 0) return;",
+    // A counter, not Math.random: exactly 1% of writes, so detection does not depend on luck.
+    patches: [{ point: "invalidate.entry", insert: M2_CHANGE }],
+    // Comments do not survive bundling; code does.
+    marker: "if (mutantCount % 100 === 0) return;",
   },
   M3: {
     name: "M3",
     description:
       'cached misses (entries with the "a":1 absent marker) are filled without the lease check',
-    patches: M3_PATCHES,
-    marker: M3_PATCHES[1]?.replace ?? "",
+    patches: luaPatches(FILL, { point: "fill.lease-check", replaceNextLine: M3_CHANGE }),
+    marker: "-- mutant M3",
   },
   M4: {
     name: "M4",
     description:
       "static AbortSignal: the per-request Upstash client gets one AbortSignal.timeout(ms) instead of a factory",
-    patches: [
-      {
-        file: "src/redis/upstash.ts",
-        find: "signal: () => AbortSignal.timeout(timeoutMs),",
-        replace: "signal: AbortSignal.timeout(timeoutMs),",
-      },
-    ],
-    marker: "    signal: AbortSignal.timeout(timeoutMs),",
+    patches: [{ point: "upstash.signal", replaceNextLine: M4_CHANGE }],
+    marker: "signal: AbortSignal.timeout(timeoutMs)",
   },
 };
 

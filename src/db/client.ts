@@ -41,7 +41,7 @@ export function createDb(opts: DbOptions): Db {
   }
   // The HTTP driver has no timeout of its own: without one, a hung Postgres would hold the request
   // until the client gives up. A fresh signal per call (never a shared static one).
-  neonConfig.fetchFunction = (input: RequestInfo | URL, init?: RequestInit) =>
+  neonConfig.fetchFunction = (input: Parameters<typeof fetch>[0], init?: RequestInit) =>
     fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
   return drizzle({ client: neon(opts.url) });
 }

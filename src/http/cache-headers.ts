@@ -5,7 +5,7 @@
  * @module
  */
 import type { Context } from "hono";
-import type { CacheOutcome, CacheStatus } from "../cache";
+import type { CacheOutcome, CacheStatus } from "lease-cache";
 import type { VersionCondition } from "../db/models";
 
 /** The `X-Cache` values of the contract. */

@@ -7,8 +7,8 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { isDatabaseUnavailable } from "../db/errors";
+import { describeError, log } from "../log";
 import { AppError, type ErrorCode } from "./errors";
-import { describeError, log } from "./log";
 
 /** Seconds a client should wait after a `503` before retrying. */
 export const RETRY_AFTER_UNAVAILABLE_SECONDS = 2;

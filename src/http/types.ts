@@ -4,7 +4,7 @@
  * @module
  */
 import type { Config, Env } from "../env";
-import type { Services } from "./services";
+import type { Services } from "../services";
 
 /** `Hono<AppEnv>`: what every middleware and route is typed with. */
 export type AppEnv = {

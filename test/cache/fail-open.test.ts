@@ -1,10 +1,9 @@
+import { Redis } from "@upstash/redis";
+import { CircuitBreaker, createCacheAside } from "lease-cache";
+import { Background } from "lease-cache/testing";
+import { upstashClientOptions, upstashPort } from "lease-cache/upstash";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { FaultSettings } from "../../emulators/shared/faults";
-import { createCacheAside } from "../../src/cache/cache-aside";
-import { CircuitBreaker } from "../../src/cache/circuit-breaker";
-import { defaultCacheConfig } from "../../src/cache/config";
-import { Background } from "../../src/cache/testing/harness";
-import { createUpstashRedis, upstashPort } from "../../src/redis/upstash";
 import { startUpstashSubject, type UpstashSubject } from "./upstash-subject";
 
 const TIMEOUT_MS = 100;
@@ -21,14 +20,14 @@ afterAll(async () => {
 
 function cacheUnderTest() {
   const background = new Background();
-  const redis = createUpstashRedis({
+  const redis = new Redis({
     url: subject.server.url,
     token: subject.server.token,
-    timeoutMs: TIMEOUT_MS,
+    ...upstashClientOptions({ timeoutMs: TIMEOUT_MS }),
   });
   const cache = createCacheAside({
     redis: upstashPort(redis),
-    config: { ...defaultCacheConfig, redisTimeoutMs: TIMEOUT_MS },
+    config: { redisTimeoutMs: TIMEOUT_MS },
     background,
     breaker: new CircuitBreaker(),
   });

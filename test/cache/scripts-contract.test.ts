@@ -1,5 +1,5 @@
+import { registerScriptsContract } from "lease-cache/testing";
 import { afterAll, beforeAll } from "vitest";
-import { registerScriptsContract } from "../../src/cache/testing/scripts-contract";
 import { startUpstashSubject, type UpstashSubject } from "./upstash-subject";
 
 let subject: UpstashSubject;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
+import { cacheScripts as ALL_SCRIPTS } from "lease-cache/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ALL_SCRIPTS } from "../../src/cache/scripts";
 import { startUpstashSubject, type UpstashSubject } from "./upstash-subject";
 
 let subject: UpstashSubject;

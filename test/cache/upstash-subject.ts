@@ -1,18 +1,20 @@
 /**
  * Real Redis through the Upstash REST emulator, as the cache core's tests need it: the production
- * client (`createUpstashRedis`) plus raw key access, under a prefix unique to this run.
+ * client (configured with `upstashClientOptions`) plus raw key access, under a prefix unique to this run.
  */
+
+import { Redis } from "@upstash/redis";
+import type { ScriptsSubject } from "lease-cache/testing";
+import { upstashClientOptions, upstashPort } from "lease-cache/upstash";
 import {
   startUpstashRestServer,
   type UpstashRestServer,
 } from "../../emulators/upstash-rest/server";
-import type { ScriptsSubject } from "../../src/cache/testing/scripts-contract";
-import { createUpstashRedis, upstashPort } from "../../src/redis/upstash";
 
 /** A started emulator with helpers; call `close()` when done. */
 export type UpstashSubject = ScriptsSubject & {
   server: UpstashRestServer;
-  raw: ReturnType<typeof createUpstashRedis>;
+  raw: Redis;
   close(): Promise<void>;
 };
 
@@ -22,7 +24,11 @@ export async function startUpstashSubject(timeoutMs = 2_000): Promise<UpstashSub
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
     token: `test-${crypto.randomUUID()}`,
   });
-  const raw = createUpstashRedis({ url: server.url, token: server.token, timeoutMs });
+  const raw = new Redis({
+    url: server.url,
+    token: server.token,
+    ...upstashClientOptions({ timeoutMs }),
+  });
   const prefix = `test-cache-${crypto.randomUUID().slice(0, 8)}`;
   return {
     server,

@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { CacheResult } from "lease-cache";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { CacheResult } from "../../src/cache";
 import { bundleWorker } from "../support/bundle-worker";
 import { type Origin, startOrigin } from "./fixtures/origin";
 import { startUpstashSubject, type UpstashSubject } from "./upstash-subject";

@@ -1,40 +1,45 @@
+import { cacheScripts } from "lease-cache/testing";
 import { describe, expect, it } from "vitest";
 import { bundleWorkerSource } from "../../check/mutants/bundle";
 import { MUTANT_NAMES, MUTANTS } from "../../check/mutants/catalog";
 import { sha1 } from "../../check/mutants/lua-patch";
-import { applyPatches, PatchError } from "../../check/mutants/patch-plugin";
-import { FILL } from "../../src/cache/scripts";
+import { applyPatch, PatchError } from "../../check/mutants/patch-plugin";
+
+const FILL = cacheScripts.find((s) => s.name === "fill");
 
 describe("mutant patches", () => {
-  it("fail loudly when the text to replace is missing or appears twice", () => {
-    expect(() => applyPatches("f.ts", "abc", [{ file: "f.ts", find: "x", replace: "y" }])).toThrow(
-      PatchError,
+  it("change the code at a named mutation point, and fail loudly when it is missing or repeated", () => {
+    const text = "a\n// @mutation-point p.q\nold\nb\n";
+    expect(applyPatch(text, { point: "p.q", replaceNextLine: "new" })).toBe(
+      "a\n// @mutation-point p.q\nnew\nb\n",
     );
-    expect(() => applyPatches("f.ts", "aXbX", [{ file: "f.ts", find: "X", replace: "y" }])).toThrow(
-      /ambiguous/,
+    expect(applyPatch(text, { point: "p.q", insert: "added" })).toBe(
+      "a\n// @mutation-point p.q\nadded\nold\nb\n",
     );
-    expect(applyPatches("f.ts", "aXb", [{ file: "f.ts", find: "X", replace: "y" }])).toBe("ayb");
+    expect(() => applyPatch(text, { point: "p", insert: "x" })).toThrow(PatchError);
+    expect(() => applyPatch(`${text}${text}`, { point: "p.q", insert: "x" })).toThrow(/ambiguous/);
+    expect(() => applyPatch("abc", { find: "x", replace: "y" })).toThrow(/not found/);
   });
 
   it("fail the bundle when a patch does not apply, so a mutant never silently becomes the real code", async () => {
-    await expect(
-      bundleWorkerSource([{ file: "src/cache/scripts.ts", find: "no such text", replace: "" }]),
-    ).rejects.toThrow(/mutant patch not found in .*src\/cache\/scripts\.ts/);
-    await expect(
-      bundleWorkerSource([{ file: "src/no-such-file.ts", find: "x", replace: "" }]),
-    ).rejects.toThrow(/never loaded/);
+    await expect(bundleWorkerSource([{ point: "no.such-point", insert: "" }])).rejects.toThrow(
+      /mutation point no\.such-point must occur once in the bundle's sources; found nowhere/,
+    );
+    await expect(bundleWorkerSource([{ find: "no such text", replace: "" }])).rejects.toThrow(
+      /found nowhere/,
+    );
   });
 
   it("re-pin the SHA-1 of a patched Lua script, so EVALSHA cannot run the real one", () => {
+    expect(FILL).toBeDefined();
     for (const name of ["M1", "M3"] as const) {
-      const [source, pin] = MUTANTS[name].patches;
-      const patched = FILL.source.replace(source?.find ?? "", source?.replace ?? "");
-      expect(patched).not.toBe(FILL.source);
-      expect(pin?.find).toBe(`sha1: "${FILL.sha1}"`);
-      expect(pin?.replace).toBe(`sha1: "${sha1(patched)}"`);
+      const [change, pin] = MUTANTS[name].patches;
+      const patched = change === undefined ? "" : applyPatch(FILL?.source ?? "", change);
+      expect(patched).not.toBe(FILL?.source);
+      expect(pin).toEqual({ find: `sha1: "${FILL?.sha1}"`, replace: `sha1: "${sha1(patched)}"` });
     }
     // The pinned digest of the real script is the digest Redis computes.
-    expect(sha1(FILL.source)).toBe(FILL.sha1);
+    expect(sha1(FILL?.source ?? "")).toBe(FILL?.sha1);
   });
 
   it("build a bundle per mutant that carries its change and differs from the real one", async () => {
@@ -45,6 +50,6 @@ describe("mutant patches", () => {
       expect(real.includes(marker), `real bundle has ${name}'s marker`).toBe(false);
       expect((await bundleWorkerSource(MUTANTS[name].patches)).includes(marker), name).toBe(true);
     }
-    expect(real.includes(FILL.sha1)).toBe(true);
+    expect(real.includes(FILL?.sha1 ?? "-")).toBe(true);
   }, 30_000);
 });

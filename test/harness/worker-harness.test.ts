@@ -34,7 +34,7 @@ export default {
       sqlStatus: sql.status,
       sql: sql.ok ? (await sql.json()).rows : await sql.text(),
       apiToken: env.API_TOKEN,
-      ttl: env.CACHE_TTL_SECONDS,
+      bindingNames: Object.keys(env).sort(),
     });
   },
 };`;
@@ -78,10 +78,10 @@ describe("the Worker harness, with a stand-in Worker", () => {
     expect(await redisGet(`${stack.cacheKeyPrefix}probe`)).toBe(value);
   });
 
-  it("passes wrangler.toml's [vars] as bindings", async () => {
-    const body = await json<{ ttl: string }>(w0.fetch("/probe"));
-    expect(stack.bindings.CACHE_TTL_SECONDS).toMatch(/^\d+$/);
-    expect(body.ttl).toBe(stack.bindings.CACHE_TTL_SECONDS);
+  it("passes every binding of the run (wrangler.toml's [vars] and the stack's)", async () => {
+    const body = await json<{ bindingNames: string[] }>(w0.fetch("/probe"));
+    expect(body.bindingNames).toEqual(Object.keys(stack.bindings).sort());
+    expect(body.bindingNames).toContain("NEON_LOCAL_PROXY");
   });
 
   it("runs each worker of a group in its own isolate", async () => {

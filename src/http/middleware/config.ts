@@ -6,8 +6,8 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { parseEnv } from "../../env";
+import { log } from "../../log";
 import { AppError } from "../errors";
-import { log } from "../log";
 import type { AppEnv } from "../types";
 
 /** The config middleware; must run before anything that reads `c.get("config")`. */

@@ -9,8 +9,8 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { describeError, log } from "../../log";
 import { AppError } from "../errors";
-import { describeError, log } from "../log";
 import type { AppEnv } from "../types";
 
 /**

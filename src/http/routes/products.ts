@@ -10,6 +10,7 @@
 import type { Context, Hono } from "hono";
 import type { Product } from "../../db/models";
 import { deleteProduct, findProduct, updateProduct, upsertProduct } from "../../db/products";
+import { invalidateAfterCommit } from "../../invalidation/after-commit";
 import {
   etagOf,
   ifNoneMatchHits,
@@ -18,7 +19,6 @@ import {
   setCachedReadHeaders,
 } from "../cache-headers";
 import { AppError } from "../errors";
-import { invalidateAfterCommit } from "../invalidation";
 import { requireBearer } from "../middleware/auth";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimitWrites } from "../middleware/rate-limit";

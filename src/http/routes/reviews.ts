@@ -6,9 +6,9 @@
  */
 import type { Hono } from "hono";
 import { findReviewList, insertReview, type ReviewList } from "../../db/reviews";
+import { invalidateAfterCommit } from "../../invalidation/after-commit";
 import { serverTiming, setCachedReadHeaders } from "../cache-headers";
 import { AppError } from "../errors";
-import { invalidateAfterCommit } from "../invalidation";
 import { requireBearer } from "../middleware/auth";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimitWrites } from "../middleware/rate-limit";

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Hono } from "hono";
-import type { Loaded } from "../../cache";
+import type { Loaded } from "lease-cache";
 import { AppError } from "../errors";
 import type { AppEnv } from "../types";
 

@@ -1,0 +1,109 @@
+/**
+ * The cache's failure policy, in one place. Every Redis call goes through {@link RedisGuard}:
+ * - it is refused at once while the circuit breaker is open (no call, no waiting);
+ * - it is abandoned after `timeoutMs` (the Upstash client also aborts its fetch then: see
+ *   `adapters/upstash.ts`, which uses the function form of `signal` and no client retries);
+ * - any error, timeout or refusal becomes a {@link RedisUnavailableError}, which the cache turns into
+ *   "answer from the loader, fill nothing" for reads and a rejected promise for invalidations (the
+ *   caller's outbox retries those).
+ */
+import { CircuitBreaker } from "./circuit-breaker.js";
+import type { RedisPort } from "./redis-port.js";
+import { type CallCounter, runScript } from "./run-script.js";
+import type { LuaScript } from "./scripts.js";
+
+/** Why Redis could not be used. */
+export type RedisFailureReason = "timeout" | "error" | "circuit-open";
+
+/** Thrown by {@link RedisGuard.run} when Redis is unusable; never reaches an HTTP client. */
+export class RedisUnavailableError extends Error {
+  readonly reason: RedisFailureReason;
+
+  constructor(reason: RedisFailureReason, cause?: unknown) {
+    super(`redis unavailable: ${reason}`, { cause });
+    this.name = "RedisUnavailableError";
+    this.reason = reason;
+  }
+}
+
+const breakers = new Map<string, CircuitBreaker>();
+
+/**
+ * The breaker shared by every request of this isolate that talks to the Redis named `name` (its
+ * URL), so one request's failures protect the next requests.
+ */
+export function sharedBreaker(name: string): CircuitBreaker {
+  let breaker = breakers.get(name);
+  if (breaker === undefined) {
+    breaker = new CircuitBreaker();
+    breakers.set(name, breaker);
+  }
+  return breaker;
+}
+
+/** Runs scripts under the failure policy. */
+export class RedisGuard {
+  readonly #redis: RedisPort;
+  readonly #breaker: CircuitBreaker;
+  readonly #timeoutMs: number;
+
+  constructor(redis: RedisPort, breaker: CircuitBreaker, timeoutMs: number) {
+    this.#redis = redis;
+    this.#breaker = breaker;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Runs `script` and decodes its reply with `decode`; rejects with {@link RedisUnavailableError}
+   * on refusal, timeout, error, or a reply `decode` rejects (a misbehaving proxy, or a client whose
+   * aborted signal fabricates replies, must never become data or a 500). A `bestEffort` call
+   * runs only while the breaker is closed and its failure does not count against it (clean-ups
+   * after a failure would otherwise trip it twice per failure). @default bestEffort false
+   */
+  async run<T = unknown>(
+    script: LuaScript,
+    keys: string[],
+    args: string[],
+    counter: CallCounter,
+    decode: (reply: unknown) => T = (reply) => reply as T,
+    bestEffort = false,
+  ): Promise<T> {
+    if (!this.#breaker.allow(bestEffort)) {
+      throw new RedisUnavailableError("circuit-open");
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      // When the timer fires, give already-arrived I/O one more turn before declaring a timeout:
+      // in a CPU-busy isolate the timer and a reply that came back in 2 ms can be due together,
+      // and the reply must win.
+      timer = setTimeout(() => {
+        timer = setTimeout(() => reject(new RedisUnavailableError("timeout")), 0);
+      }, this.#timeoutMs);
+    });
+    try {
+      const result = decode(
+        await Promise.race([runScript(this.#redis, script, keys, args, counter), timeout]),
+      );
+      this.#breaker.succeeded();
+      return result;
+    } catch (err: unknown) {
+      if (!bestEffort) {
+        this.#breaker.failed();
+      }
+      if (err instanceof RedisUnavailableError) {
+        throw err;
+      }
+      throw new RedisUnavailableError(isTimeout(err) ? "timeout" : "error", err);
+    } finally {
+      if (timer !== undefined) {
+        if (timer !== undefined) {
+          clearTimeout(timer);
+        }
+      }
+    }
+  }
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+}

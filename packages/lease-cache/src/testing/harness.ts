@@ -1,0 +1,92 @@
+/**
+ * Test harness for code that uses the cache: an "isolate" is a cache with its own coalescing and
+ * direct-load state over a shared {@link MemoryRedis}; time and sleeping are controlled by the
+ * test, so races are played out in a chosen order instead of hoped for.
+ */
+import { type CacheAside, createCacheAside } from "../cache-aside.js";
+import { CircuitBreaker } from "../circuit-breaker.js";
+import { Coalescer } from "../coalescer.js";
+import { DirectLoads } from "../direct-loads.js";
+import type { RedisPort } from "../redis-port.js";
+import type { CacheConfig, CacheResult } from "../types.js";
+import type { MemoryRedis } from "./memory-redis.js";
+
+/** Collects `waitUntil` promises so a test can await the background work deterministically. */
+export class Background {
+  readonly pending: Promise<unknown>[] = [];
+  waitUntil(promise: Promise<unknown>): void {
+    this.pending.push(promise);
+  }
+  /** Settles everything registered so far (and whatever that registers in turn). */
+  async drain(): Promise<void> {
+    let seen = 0;
+    while (seen < this.pending.length) {
+      const batch = this.pending.slice(seen);
+      seen = this.pending.length;
+      await Promise.allSettled(batch);
+    }
+  }
+}
+
+/** A simulated isolate. */
+export type TestIsolate = {
+  cache: CacheAside;
+  background: Background;
+  breaker: CircuitBreaker;
+};
+
+/** Options of {@link isolate}. */
+export type IsolateOptions = {
+  config?: Partial<CacheConfig>;
+  /** Called instead of sleeping; defaults to advancing the clock and yielding. */
+  sleep?: (ms: number) => Promise<void>;
+  port?: RedisPort;
+};
+
+/** Builds one isolate over `redis`, using `redis.now` as its clock. */
+export function isolate(redis: MemoryRedis, options: IsolateOptions = {}): TestIsolate {
+  const background = new Background();
+  const now = () => redis.now;
+  const breaker = new CircuitBreaker({ now });
+  let tokens = 0;
+  const cache = createCacheAside(
+    { redis: options.port ?? redis, config: options.config, background, breaker },
+    {
+      coalescer: new Coalescer<CacheResult<unknown>>(),
+      directLoads: new DirectLoads(now),
+      now,
+      random: () => 0.5,
+      newToken: () => `token-${++tokens}-${Math.random().toString(36).slice(2, 8)}`,
+      sleep:
+        options.sleep ??
+        (async (ms) => {
+          redis.now += ms;
+          await Promise.resolve();
+        }),
+    },
+  );
+  return { cache, background, breaker };
+}
+
+/** A promise the test resolves when it chooses: holds a loader at a known point. */
+export function latch<T = void>(): { promise: Promise<T>; open(value: T): void } {
+  let open: (value: T) => void = () => {};
+  const promise = new Promise<T>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+/** A loader that counts its calls and returns `value` (or absence for `undefined`). */
+export function countingLoader<T>(value: T | undefined) {
+  const loader = async () =>
+    value === undefined ? ({ found: false } as const) : ({ found: true, value } as const);
+  const wrapped = Object.assign(
+    async () => {
+      wrapped.calls += 1;
+      return loader();
+    },
+    { calls: 0 },
+  );
+  return wrapped;
+}

@@ -1,0 +1,85 @@
+/**
+ * What happens after a write committed: invalidate its cache entries in one Redis call, then drop
+ * its outbox row. A failed invalidation never fails the write (Postgres committed; that is the
+ * acknowledgement): it is retried in the background and, failing that, by the Cron drain.
+ *
+ * @module
+ */
+import type { InvalidationTarget } from "../db/models";
+import { deleteOutboxRows, markOutboxAttempt } from "../db/outbox";
+import { describeError, log } from "../log";
+import type { Services } from "../services";
+
+/** Background retry delays after a failed inline invalidation, in ms; then the Cron drain takes over. */
+export const INVALIDATION_RETRY_DELAYS_MS: readonly number[] = [100, 1000, 5000];
+
+/** What {@link invalidateAfterCommit} did inline. */
+export type InvalidationReport = { applied: boolean; cacheMs: number };
+
+type Deps = Pick<Services, "db" | "cache" | "background">;
+
+/** Options of {@link invalidateAfterCommit}. */
+export type InvalidateOptions = {
+  /** Delays of the background retries. @default INVALIDATION_RETRY_DELAYS_MS */
+  retryDelaysMs?: readonly number[];
+  /** @default setTimeout-based sleep */
+  sleep?: (ms: number) => Promise<void>;
+};
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Applies `target` once inline (the write's response waits for it, which is what makes
+ * read-after-write hold while Redis is reachable); on success the outbox row is deleted in the
+ * background, on failure the background retries and leaves the row to the Cron drain.
+ */
+export async function invalidateAfterCommit(
+  deps: Deps,
+  target: InvalidationTarget,
+  outboxId: number,
+  opts: InvalidateOptions = {},
+): Promise<InvalidationReport> {
+  const started = Date.now();
+  try {
+    await deps.cache.invalidate(target);
+  } catch (err: unknown) {
+    log("warn", "invalidation failed; retrying in the background", {
+      outboxId,
+      error: describeError(err),
+    });
+    deps.background.waitUntil(retryInBackground(deps, target, outboxId, opts));
+    return { applied: false, cacheMs: Date.now() - started };
+  }
+  deps.background.waitUntil(dropOutboxRow(deps, outboxId));
+  return { applied: true, cacheMs: Date.now() - started };
+}
+
+async function dropOutboxRow(deps: Deps, outboxId: number): Promise<void> {
+  try {
+    await deleteOutboxRows(deps.db, [outboxId]);
+  } catch (err: unknown) {
+    // The row stays; the Cron drain re-applies it (harmless) and deletes it.
+    log("warn", "could not delete an applied outbox row", { outboxId, error: describeError(err) });
+  }
+}
+
+async function retryInBackground(
+  deps: Deps,
+  target: InvalidationTarget,
+  outboxId: number,
+  opts: InvalidateOptions,
+): Promise<void> {
+  const sleep = opts.sleep ?? defaultSleep;
+  for (const delay of opts.retryDelaysMs ?? INVALIDATION_RETRY_DELAYS_MS) {
+    await sleep(delay);
+    try {
+      await deps.cache.invalidate(target);
+      await dropOutboxRow(deps, outboxId);
+      return;
+    } catch {
+      // Keep trying; the last failure is reported below.
+    }
+  }
+  log("warn", "invalidation still failing; left to the Cron drain", { outboxId });
+  await markOutboxAttempt(deps.db, [outboxId]).catch(() => {});
+}

@@ -1,0 +1,81 @@
+/**
+ * The services a request (or a Cron run) uses, built in ONE place from the validated
+ * configuration. Handlers and jobs read them and never construct clients themselves; the HTTP
+ * layer puts them on the context (`http/middleware/services.ts`).
+ *
+ * @module
+ */
+import { Ratelimit } from "@upstash/ratelimit";
+import { Redis } from "@upstash/redis/cloudflare";
+import {
+  type BackgroundContext,
+  type CacheAside,
+  type CacheConfig,
+  createCacheAside,
+} from "lease-cache";
+import { upstashClientOptions, upstashPort } from "lease-cache/upstash";
+import { createDb, type Db } from "./db/client";
+import type { Config } from "./env";
+import { type ResourceKeys, resourceKeys } from "./resource-keys";
+
+/** What handlers and jobs use. */
+export type Services = {
+  db: Db;
+  cache: CacheAside;
+  redis: Redis;
+  ratelimit: Ratelimit;
+  keys: ResourceKeys;
+  background: BackgroundContext;
+};
+
+// Identifiers over their limit are refused in-isolate without a Redis call; only useful when the
+// map outlives one request, hence module scope.
+const ratelimitBlockList = new Map<string, number>();
+
+/** The cache's settings from the Worker configuration. */
+export function cacheConfigOf(config: Config): Partial<CacheConfig> {
+  return {
+    ttlSeconds: config.CACHE_TTL_SECONDS,
+    staleSeconds: config.STALE_TTL_SECONDS,
+    negativeTtlSeconds: config.NEGATIVE_TTL_SECONDS,
+    lockTtlSeconds: config.LOCK_TTL_SECONDS,
+    redisTimeoutMs: config.REDIS_TIMEOUT_MS,
+  };
+}
+
+/** The Upstash client of the configuration, set up for the cache's failure policy. */
+export function redisOf(config: Config): Redis {
+  return new Redis({
+    url: config.UPSTASH_REDIS_REST_URL,
+    token: config.UPSTASH_REDIS_REST_TOKEN,
+    ...upstashClientOptions({ timeoutMs: config.REDIS_TIMEOUT_MS }),
+  });
+}
+
+/** Builds the services for one request (or one Cron run). No I/O happens here. */
+export function buildServices(config: Config, background: BackgroundContext): Services {
+  const redis = redisOf(config);
+  const cache = createCacheAside({
+    redis: upstashPort(redis),
+    config: cacheConfigOf(config),
+    background,
+    breakerName: config.UPSTASH_REDIS_REST_URL,
+  });
+  const db = createDb({
+    url: config.DATABASE_URL,
+    localProxy: config.NEON_LOCAL_PROXY,
+    timeoutMs: config.DB_TIMEOUT_MS,
+  });
+  const ratelimit = new Ratelimit({
+    redis,
+    limiter: Ratelimit.slidingWindow(
+      config.RATE_LIMIT_WRITES,
+      `${config.RATE_LIMIT_WINDOW_SECONDS} s`,
+    ),
+    prefix: `${config.CACHE_KEY_PREFIX}:ratelimit:writes`,
+    timeout: config.RATE_LIMIT_TIMEOUT_MS,
+    ephemeralCache: ratelimitBlockList,
+    analytics: false,
+  });
+  return { db, cache, redis, ratelimit, keys: resourceKeys(config.CACHE_KEY_PREFIX), background };
+}
