@@ -1,7 +1,8 @@
 /**
  * The Hono app: global middleware in order, then the routes, then the single error handler.
  *
- * Order matters: response defaults wrap everything (so error responses get them too); the config
+ * Order matters: the request id comes first (every response and log line carries it); response
+ * defaults wrap everything else (so error responses get them too); the config
  * is validated before anything reads it; CORS answers preflights before any work; services are
  * built last, once per request.
  *
@@ -10,6 +11,7 @@
 import { Hono } from "hono";
 import { config } from "./http/middleware/config";
 import { cors } from "./http/middleware/cors";
+import { requestId } from "./http/middleware/request-id";
 import { responseDefaults } from "./http/middleware/response-defaults";
 import { services } from "./http/middleware/services";
 import { handleError, handleNotFound } from "./http/on-error";
@@ -25,6 +27,7 @@ import type { AppEnv } from "./http/types";
 export function createApp(): Hono<AppEnv> {
   // strict: `/products/x/` is not `/products/x` (extra path segments are 404s).
   const app = new Hono<AppEnv>({ strict: true });
+  app.use("*", requestId());
   app.use("*", responseDefaults());
   app.use("*", config());
   app.use("*", cors());

@@ -8,6 +8,19 @@
 /** Severity of a log line. */
 export type LogLevel = "info" | "warn" | "error";
 
+/** Writes log lines that all carry the same context (a request id, a job name). */
+export type Logger = {
+  /** Writes `{ level, msg, ...context, ...fields }`. */
+  log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
+};
+
+/** A {@link Logger} whose every line carries `context` (for example `{ requestId }`). */
+export function createLogger(context: Record<string, unknown>): Logger {
+  return {
+    log: (level, msg, fields = {}) => log(level, msg, { ...context, ...fields }),
+  };
+}
+
 /** Writes one log line: `{ level, msg, ...fields }`. */
 export function log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
   const line = JSON.stringify({ level, msg, ...fields });

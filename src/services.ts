@@ -16,6 +16,7 @@ import {
 import { upstashClientOptions, upstashPort } from "lease-cache/upstash";
 import { createDb, type Db } from "./db/client";
 import type { Config } from "./env";
+import type { Logger } from "./log";
 import { type ResourceKeys, resourceKeys } from "./resource-keys";
 
 /** What handlers and jobs use. */
@@ -26,6 +27,8 @@ export type Services = {
   ratelimit: Ratelimit;
   keys: ResourceKeys;
   background: BackgroundContext;
+  /** Log lines of this request or job (each carries its request id or job name). */
+  logger: Logger;
 };
 
 // Identifiers over their limit are refused in-isolate without a Redis call; only useful when the
@@ -53,7 +56,11 @@ export function redisOf(config: Config): Redis {
 }
 
 /** Builds the services for one request (or one Cron run). No I/O happens here. */
-export function buildServices(config: Config, background: BackgroundContext): Services {
+export function buildServices(
+  config: Config,
+  background: BackgroundContext,
+  logger: Logger,
+): Services {
   const redis = redisOf(config);
   const cache = createCacheAside({
     redis: upstashPort(redis),
@@ -77,5 +84,13 @@ export function buildServices(config: Config, background: BackgroundContext): Se
     ephemeralCache: ratelimitBlockList,
     analytics: false,
   });
-  return { db, cache, redis, ratelimit, keys: resourceKeys(config.CACHE_KEY_PREFIX), background };
+  return {
+    db,
+    cache,
+    redis,
+    ratelimit,
+    keys: resourceKeys(config.CACHE_KEY_PREFIX),
+    background,
+    logger,
+  };
 }

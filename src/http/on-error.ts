@@ -1,6 +1,6 @@
 /**
  * The single place error responses are built: `app.onError` and `app.notFound` both end here, so
- * every error has the contract's envelope `{ "error": { code, message, details } }`.
+ * every error has the contract's envelope `{ "error": { code, message, details, requestId } }`.
  *
  * @module
  */
@@ -9,13 +9,14 @@ import { HTTPException } from "hono/http-exception";
 import { isDatabaseUnavailable } from "../db/errors";
 import { describeError, log } from "../log";
 import { AppError, type ErrorCode } from "./errors";
+import type { AppEnv } from "./types";
 
 /** Seconds a client should wait after a `503` before retrying. */
 export const RETRY_AFTER_UNAVAILABLE_SECONDS = 2;
 
 /** The JSON body of every error response. */
 export type ErrorBody = {
-  error: { code: ErrorCode; message: string; details: AppError["details"] };
+  error: { code: ErrorCode; message: string; details: AppError["details"]; requestId: string };
 };
 
 /**
@@ -50,10 +51,11 @@ export function toAppError(err: unknown, write = false): AppError {
 }
 
 /** `app.onError`: logs what the client must not see, answers the envelope. */
-export function handleError(err: unknown, c: Context): Response {
+export function handleError(err: unknown, c: Context<AppEnv>): Response {
   const appError = toAppError(err, !["GET", "HEAD", "OPTIONS"].includes(c.req.method));
   if (appError.code === "internal" || appError.code === "service_unavailable") {
     log(appError.code === "internal" ? "error" : "warn", "request failed", {
+      requestId: c.get("requestId"),
       method: c.req.method,
       path: c.req.path,
       code: appError.code,
@@ -61,7 +63,12 @@ export function handleError(err: unknown, c: Context): Response {
     });
   }
   const body: ErrorBody = {
-    error: { code: appError.code, message: appError.message, details: appError.details },
+    error: {
+      code: appError.code,
+      message: appError.message,
+      details: appError.details,
+      requestId: c.get("requestId"),
+    },
   };
   // Success-only headers set before the failure must not describe the error response.
   c.header("ETag", undefined);
@@ -72,6 +79,6 @@ export function handleError(err: unknown, c: Context): Response {
 }
 
 /** `app.notFound`: unknown routes, including extra path segments (`/products/x/y.css`). */
-export function handleNotFound(c: Context): Response {
+export function handleNotFound(c: Context<AppEnv>): Response {
   return handleError(new AppError("not_found", "no such route"), c);
 }

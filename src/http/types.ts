@@ -9,5 +9,10 @@ import type { Services } from "../services";
 /** `Hono<AppEnv>`: what every middleware and route is typed with. */
 export type AppEnv = {
   Bindings: Env;
-  Variables: { config: Config; services: Services };
+  Variables: {
+    config: Config;
+    services: Services;
+    /** From `X-Request-Id` when sane, generated otherwise (`middleware/request-id.ts`). */
+    requestId: string;
+  };
 };

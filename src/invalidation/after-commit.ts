@@ -7,7 +7,7 @@
  */
 import type { InvalidationTarget } from "../db/models";
 import { deleteOutboxRows, markOutboxAttempt } from "../db/outbox";
-import { describeError, log } from "../log";
+import { describeError } from "../log";
 import type { Services } from "../services";
 
 /** Background retry delays after a failed inline invalidation, in ms; then the Cron drain takes over. */
@@ -16,7 +16,7 @@ export const INVALIDATION_RETRY_DELAYS_MS: readonly number[] = [100, 1000, 5000]
 /** What {@link invalidateAfterCommit} did inline. */
 export type InvalidationReport = { applied: boolean; cacheMs: number };
 
-type Deps = Pick<Services, "db" | "cache" | "background">;
+type Deps = Pick<Services, "db" | "cache" | "background" | "logger">;
 
 /** Options of {@link invalidateAfterCommit}. */
 export type InvalidateOptions = {
@@ -43,7 +43,7 @@ export async function invalidateAfterCommit(
   try {
     await deps.cache.invalidate(target);
   } catch (err: unknown) {
-    log("warn", "invalidation failed; retrying in the background", {
+    deps.logger.log("warn", "invalidation failed; retrying in the background", {
       outboxId,
       error: describeError(err),
     });
@@ -59,7 +59,10 @@ async function dropOutboxRow(deps: Deps, outboxId: number): Promise<void> {
     await deleteOutboxRows(deps.db, [outboxId]);
   } catch (err: unknown) {
     // The row stays; the Cron drain re-applies it (harmless) and deletes it.
-    log("warn", "could not delete an applied outbox row", { outboxId, error: describeError(err) });
+    deps.logger.log("warn", "could not delete an applied outbox row", {
+      outboxId,
+      error: describeError(err),
+    });
   }
 }
 
@@ -80,6 +83,6 @@ async function retryInBackground(
       // Keep trying; the last failure is reported below.
     }
   }
-  log("warn", "invalidation still failing; left to the Cron drain", { outboxId });
+  deps.logger.log("warn", "invalidation still failing; left to the Cron drain", { outboxId });
   await markOutboxAttempt(deps.db, [outboxId]).catch(() => {});
 }

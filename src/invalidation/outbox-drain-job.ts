@@ -8,26 +8,27 @@
 
 import { drainOutbox } from "../db/outbox";
 import { parseEnv } from "../env";
-import { describeError, log } from "../log";
+import { createLogger, describeError } from "../log";
 import { buildServices } from "../services";
 
 /** The `scheduled` handler. */
 export async function drainOutboxJob(env: unknown, ctx: ExecutionContext): Promise<void> {
+  const logger = createLogger({ job: "outbox-drain" });
   const parsed = parseEnv(env);
   if (!parsed.ok) {
-    log("error", "outbox drain skipped: invalid Worker configuration", {
+    logger.log("error", "outbox drain skipped: invalid Worker configuration", {
       problems: parsed.problems,
     });
     return;
   }
-  const { db, cache } = buildServices(parsed.config, ctx);
+  const { db, cache } = buildServices(parsed.config, ctx, logger);
   try {
     const report = await drainOutbox({ db, invalidate: (target) => cache.invalidate(target) });
     if (report.applied > 0 || report.failed > 0) {
-      log(report.failed > 0 ? "warn" : "info", "outbox drained", report);
+      logger.log(report.failed > 0 ? "warn" : "info", "outbox drained", report);
     }
   } catch (err: unknown) {
     // Postgres down: nothing to drain from; the next run retries.
-    log("warn", "outbox drain failed", { error: describeError(err) });
+    logger.log("warn", "outbox drain failed", { error: describeError(err) });
   }
 }

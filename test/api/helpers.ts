@@ -254,9 +254,14 @@ export type ApiResponse = {
 };
 
 /** The contract's error envelope. */
-export type ErrorBody = { error: { code: string; message: string; details: unknown[] } };
+export type ErrorBody = {
+  error: { code: string; message: string; details: unknown[]; requestId: string };
+};
 
-/** Checks an error response: status, JSON envelope with `code`, and `Cache-Control: no-store`. */
+/**
+ * Checks an error response: status, JSON envelope with `code` and the response's `X-Request-Id`,
+ * and `Cache-Control: no-store`.
+ */
 export async function expectError(
   res: ApiResponse,
   status: number,
@@ -269,6 +274,8 @@ export async function expectError(
   expect(body.error.code).toBe(code);
   expect(typeof body.error.message).toBe("string");
   expect(Array.isArray(body.error.details)).toBe(true);
+  expect(body.error.requestId).toBe(res.headers.get("X-Request-Id"));
+  expect(body.error.requestId).toMatch(/^[\w=-]{1,64}$/);
   return body;
 }
 

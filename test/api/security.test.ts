@@ -82,7 +82,7 @@ describe("CORS", () => {
     const res = await w.fetch(`/products/${id}`, { headers: { Origin: SHOP } });
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe(SHOP);
     expect(res.headers.get("Access-Control-Expose-Headers")).toBe(
-      "ETag,X-Cache,Server-Timing,Location",
+      "ETag,X-Cache,Server-Timing,Location,X-Request-Id,Retry-After",
     );
   });
 });

@@ -6,6 +6,7 @@
  * database — what two edge locations look like to the shared backends.
  */
 import { dirname } from "node:path";
+import type { Readable } from "node:stream";
 import { Headers, Miniflare, type RequestInit, type Response } from "miniflare";
 import { inject } from "vitest";
 
@@ -40,6 +41,8 @@ export type StartWorkersOptions = {
   bindings?: Record<string, string>;
   /** An ES module Worker as source text, instead of the bundled `src/index.ts`. @default undefined */
   script?: string;
+  /** Receives what the Workers write to stdout and stderr (their log lines). @default Miniflare's own output */
+  onOutput?: (text: string) => void;
 };
 
 // Anything: Miniflare only uses the host to pick a route, and the Worker sees this origin.
@@ -66,6 +69,7 @@ export async function startWorkers(
   const mf = new Miniflare({
     // The Request.cf download would fail offline and is irrelevant to this project.
     cf: false,
+    ...(opts.onOutput === undefined ? {} : { handleRuntimeStdio: forwardTo(opts.onOutput) }),
     workers: names.map((name) => ({
       name,
       modules: true,
@@ -102,4 +106,13 @@ export async function startWorker(overrides: Record<string, string> = {}): Promi
     throw new Error("startWorkers(1) returned no worker");
   }
   return { ...worker, mf: group.mf, dispose: group.dispose };
+}
+
+function forwardTo(sink: (text: string) => void) {
+  return (stdout: Readable, stderr: Readable) => {
+    for (const stream of [stdout, stderr]) {
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => sink(chunk));
+    }
+  };
 }

@@ -15,7 +15,10 @@ export function config(): MiddlewareHandler<AppEnv> {
   return async function config(c, next) {
     const result = parseEnv(c.env);
     if (!result.ok) {
-      log("error", "invalid Worker configuration", { problems: result.problems });
+      log("error", "invalid Worker configuration", {
+        requestId: c.get("requestId"),
+        problems: result.problems,
+      });
       throw new AppError("internal", `server misconfigured: ${result.problems.join("; ")}`);
     }
     c.set("config", result.config);

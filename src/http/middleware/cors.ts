@@ -15,7 +15,14 @@ export const CORS_METHODS = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "POST", "O
 /** Request headers a browser may send. */
 export const CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match"];
 /** Response headers a browser may read. */
-export const CORS_EXPOSE_HEADERS = ["ETag", "X-Cache", "Server-Timing", "Location"];
+export const CORS_EXPOSE_HEADERS = [
+  "ETag",
+  "X-Cache",
+  "Server-Timing",
+  "Location",
+  "X-Request-Id",
+  "Retry-After",
+];
 /** How long a browser may cache a preflight, in seconds. */
 export const CORS_MAX_AGE_SECONDS = 600;
 

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { describeError, log } from "../../log";
+import { describeError } from "../../log";
 import { AppError } from "../errors";
 import type { AppEnv } from "../types";
 
@@ -24,12 +24,12 @@ export function clientIdOf(c: Context<AppEnv>): string {
 /** Counts the write; `429 rate_limited` with `Retry-After` when over the limit. */
 export function rateLimitWrites(): MiddlewareHandler<AppEnv> {
   return async function rateLimitWrites(c, next) {
-    const { ratelimit, background } = c.get("services");
+    const { ratelimit, background, logger } = c.get("services");
     let result: Awaited<ReturnType<typeof ratelimit.limit>>;
     try {
       result = await ratelimit.limit(clientIdOf(c));
     } catch (err: unknown) {
-      log("warn", "rate limiter unavailable; write allowed (fail-open)", {
+      logger.log("warn", "rate limiter unavailable; write allowed (fail-open)", {
         error: describeError(err),
       });
       await next();
@@ -37,7 +37,7 @@ export function rateLimitWrites(): MiddlewareHandler<AppEnv> {
     }
     background.waitUntil(result.pending);
     if (result.reason === "timeout") {
-      log("warn", "rate limiter timed out; write allowed (fail-open)");
+      logger.log("warn", "rate limiter timed out; write allowed (fail-open)");
     }
     const resetSeconds = Math.max(0, Math.ceil((result.reset - Date.now()) / 1000));
     const headers = {
