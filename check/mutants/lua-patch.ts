@@ -1,16 +1,21 @@
 /**
- * Patches for a Lua script of the cache: the change at a mutation point inside the script's
- * source, and its pinned SHA-1, which must change with it — otherwise EVALSHA would keep running
- * the real script Redis already has cached under the old digest.
+ * Patches for a Lua script of the cache: the change at a mutation point inside the script's body,
+ * and its pinned SHA-1s (both dialects), which must change with it — otherwise EVALSHA would keep
+ * running the real script Redis already has cached under the old digest.
  */
 import { createHash } from "node:crypto";
 import type { LuaScript } from "lease-cache/testing";
 import { applyPatch, type Patch, type PointPatch } from "./patch-plugin";
 
-/** The two patches that turn `script` into its mutant: `change` and the re-pinned digest. */
+/** The patches that turn `script` into its mutant: `change` and the re-pinned digests. */
 export function luaPatches(script: LuaScript, change: PointPatch): Patch[] {
-  const patched = applyPatch(script.source, change);
-  return [change, { find: `sha1: "${script.sha1}"`, replace: `sha1: "${sha1(patched)}"` }];
+  return [
+    change,
+    ...[script.redis, script.upstash].map((text) => ({
+      find: `"${text.sha1}"`,
+      replace: `"${sha1(applyPatch(text.source, change))}"`,
+    })),
+  ];
 }
 
 /** Hex SHA-1 of `text`, the digest Redis gives a script. */

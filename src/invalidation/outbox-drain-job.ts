@@ -23,7 +23,12 @@ export async function drainOutboxJob(env: unknown, ctx: ExecutionContext): Promi
   }
   const { db, cache } = buildServices(parsed.config, ctx, logger);
   try {
-    const report = await drainOutbox({ db, invalidate: (target) => cache.invalidate(target) });
+    const report = await drainOutbox({
+      db,
+      invalidate: async (target) => {
+        await cache.invalidate(target);
+      },
+    });
     if (report.applied > 0 || report.failed > 0) {
       logger.log(report.failed > 0 ? "warn" : "info", "outbox drained", report);
     }

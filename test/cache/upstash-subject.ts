@@ -42,6 +42,9 @@ export async function startUpstashSubject(timeoutMs = 2_000): Promise<UpstashSub
     setRaw: async (key, value, ttlMs) => {
       await (ttlMs === undefined ? raw.set(key, value) : raw.set(key, value, { px: ttlMs }));
     },
+    deleteRaw: async (key) => {
+      await raw.del(key);
+    },
     pttl: (key) => raw.pttl(key),
     setPttl: async (key, ms) => {
       await raw.pexpire(key, ms);

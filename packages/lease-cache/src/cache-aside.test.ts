@@ -34,7 +34,7 @@ describe("read-through", () => {
     const fillGate = latch();
     const port = {
       evalsha: async (sha1: string, keys: string[], args: string[]) => {
-        if (sha1 === FILL.sha1) {
+        if (sha1 === FILL.redis.sha1) {
           await fillGate.promise;
         }
         return redis.evalsha(sha1, keys, args);

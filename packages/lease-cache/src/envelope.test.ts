@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeEntry, encodeEntry } from "./envelope.js";
+import { decodeEntry, encodeEntry, encodeTombstone, parseEnvelope } from "./envelope.js";
 import { waitSchedule } from "./wait-schedule.js";
 
 describe("envelope", () => {
@@ -9,7 +9,9 @@ describe("envelope", () => {
       { found: true, value: null },
       { found: false },
     ] as const) {
-      expect(decodeEntry(encodeEntry({ filledAt: 5, loaded }, "0", 0))).toEqual({
+      expect(
+        decodeEntry(encodeEntry({ filledAt: 5, loaded }, { generation: "0", staleWindowMs: 0 })),
+      ).toEqual({
         filledAt: 5,
         loaded,
       });
@@ -20,21 +22,29 @@ describe("envelope", () => {
     for (const raw of [
       "null",
       "",
-      "ca1|0|x|{}",
-      "ca1|0|0|{",
-      "ca1|0|0|[]",
-      'ca1|0|0|{"v":1}',
-      'ca1|0|0|{"t":1}',
-      'ca1|0|0|{"t":1,"a":1,"v":2}',
+      "ca1|0|0|{}",
+      "ca2|v|0|x||{}",
+      "ca2|x|0|0||{}",
+      "ca2|v|0|0|1a|{}",
+      "ca2|v|0|0||{",
+      "ca2|v|0|0||[]",
+      'ca2|v|0|0||{"v":1}',
+      'ca2|v|0|0||{"t":1}',
+      'ca2|v|0|0||{"t":1,"a":1,"v":2}',
+      encodeTombstone(3, 1),
     ]) {
       expect(decodeEntry(raw)).toBeUndefined();
     }
   });
 
-  it("keeps the generation and stale window in a header the scripts can read", () => {
-    expect(encodeEntry({ filledAt: 1, loaded: { found: false } }, "7", 60_000)).toMatch(
-      /^ca1\|7\|60000\|/,
+  it("keeps kind, generation, stale window and revision in a header the scripts can read", () => {
+    const entry = encodeEntry(
+      { filledAt: 1, loaded: { found: false }, rev: 42 },
+      { generation: "g7", staleWindowMs: 60_000 },
     );
+    expect(entry).toMatch(/^ca2\|v\|g7\|60000\|42\|/);
+    expect(decodeEntry(entry)).toEqual({ filledAt: 1, loaded: { found: false }, rev: 42 });
+    expect(parseEnvelope(encodeTombstone(9, 2))).toMatchObject({ kind: "t", rev: 9 });
   });
 });
 

@@ -1,12 +1,16 @@
 /**
  * The one place cache keys are spelled. Keys are `<prefix>:<namespace>:<part>…`; a fill lock is the
- * value key plus {@link LOCK_SUFFIX}; a group's generation counter is `<prefix>:group:<name>`.
- * Callers must validate ids before building keys: a part containing `:` could otherwise address
- * another entry's lock (the HTTP layer rejects such ids with `400 invalid_id`).
+ * value key plus {@link LOCK_SUFFIX}; a group's generation is `<prefix>:group:<name>`; the
+ * watermark is `<prefix>:watermark`. Callers must validate ids before building keys: a part
+ * containing `:` could otherwise address another entry's lock (the HTTP layer of the app rejects
+ * such ids with `400 invalid_id`).
  */
 
 /** Appended to a value key to name its fill lock. */
 export const LOCK_SUFFIX = ":lock";
+
+/** The watermark key of caches built without a keyspace. */
+export const DEFAULT_WATERMARK_KEY = "lease-cache:watermark";
 
 /** A value key and, for entries that belong to a list or page family, its group's generation key. */
 export type EntryRef = { key: string; group?: string };
@@ -15,8 +19,10 @@ export type EntryRef = { key: string; group?: string };
 export type Keyspace = {
   /** `<prefix>:<namespace>:<parts joined by ":">`. */
   key(namespace: string, ...parts: string[]): string;
-  /** `<prefix>:group:<name>`: the generation counter that invalidates a whole family at once. */
+  /** `<prefix>:group:<name>`: the generation that invalidates a whole family at once. */
   group(name: string): string;
+  /** `<prefix>:watermark`: the highest write id applied (pass it as `watermarkKey`). */
+  watermark(): string;
 };
 
 /** Builds the key builders for `prefix` (for example `"v1"`). */
@@ -24,6 +30,7 @@ export function keyspace(prefix: string): Keyspace {
   return {
     key: (namespace, ...parts) => [prefix, namespace, ...parts].join(":"),
     group: (name) => `${prefix}:group:${name}`,
+    watermark: () => `${prefix}:watermark`,
   };
 }
 

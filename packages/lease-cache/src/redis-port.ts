@@ -14,4 +14,22 @@ export type RedisPort = {
   evalsha(sha1: string, keys: string[], args: string[]): Promise<unknown>;
   /** EVAL of the full script text (which also loads it for the next EVALSHA). */
   eval(script: string, keys: string[], args: string[]): Promise<unknown>;
+  /**
+   * EVALSHA_RO: a read-only script a read region (a replica) may answer. Optional: without it the
+   * cache runs its read-only script with EVALSHA at the primary.
+   */
+  evalshaRo?(sha1: string, keys: string[], args: string[]): Promise<unknown>;
+  /** EVAL_RO of the full script text. Required with `evalshaRo`. */
+  evalRo?(script: string, keys: string[], args: string[]): Promise<unknown>;
+  /**
+   * Which script texts the server takes: `upstash` understands Upstash's
+   * `#!lua flags=allow-key-locking` shebang, stock Redis rejects it. @default "redis"
+   */
+  dialect?: "redis" | "upstash";
+  /**
+   * The read-your-writes position of this client (Upstash's sync token): read after a write to
+   * carry it elsewhere (a bookmark), set before a read so a read region answers only once it has
+   * replayed that far. Optional: without it bookmarks carry no Redis position.
+   */
+  syncToken?: { get(): string | undefined; set(token: string | undefined): void };
 };

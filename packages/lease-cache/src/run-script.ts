@@ -5,9 +5,10 @@ import type { LuaScript } from "./scripts.js";
 export type CallCounter = { calls: number };
 
 /**
- * Runs `script` with EVALSHA and, if Redis does not know it (NOSCRIPT, e.g. after a restart or a
- * SCRIPT FLUSH), once more with EVAL, which also loads it for the next call. Every round trip is
- * counted in `counter`.
+ * Runs `script` in the port's dialect with EVALSHA (EVALSHA_RO for a read-only script when the
+ * port can) and, if Redis does not know it (NOSCRIPT, e.g. after a restart or a SCRIPT FLUSH),
+ * once more with EVAL, which also loads it for the next call. Every round trip is counted in
+ * `counter`.
  */
 export async function runScript(
   redis: RedisPort,
@@ -16,16 +17,22 @@ export async function runScript(
   args: string[],
   counter: CallCounter,
 ): Promise<unknown> {
+  const text = redis.dialect === "upstash" ? script.upstash : script.redis;
+  const readOnly = script.readOnly && redis.evalshaRo !== undefined && redis.evalRo !== undefined;
   counter.calls += 1;
   try {
-    return await redis.evalsha(script.sha1, keys, args);
+    return await (readOnly && redis.evalshaRo
+      ? redis.evalshaRo(text.sha1, keys, args)
+      : redis.evalsha(text.sha1, keys, args));
   } catch (err: unknown) {
     if (!isNoScript(err)) {
       throw err;
     }
   }
   counter.calls += 1;
-  return await redis.eval(script.source, keys, args);
+  return await (readOnly && redis.evalRo
+    ? redis.evalRo(text.source, keys, args)
+    : redis.eval(text.source, keys, args));
 }
 
 function isNoScript(err: unknown): boolean {

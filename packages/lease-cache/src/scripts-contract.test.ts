@@ -8,6 +8,7 @@ registerScriptsContract("the in-memory stand-in", () => {
     prefix: "mem",
     getRaw: async (key) => redis.get(key) ?? null,
     setRaw: async (key, value, ttlMs) => redis.set(key, value, ttlMs),
+    deleteRaw: async (key) => redis.delete(key),
     pttl: async (key) => redis.pttl(key),
     setPttl: async (key, ms) => {
       const value = redis.get(key);

@@ -1,16 +1,40 @@
 /**
  * Every Lua script the cache runs, in one module. Each script names its KEYS and ARGV in a header,
- * declares every key it touches in KEYS (required by Upstash's key locking, announced by the
- * `allow-key-locking` shebang), and has its SHA-1 pinned here; `scripts.test.ts` checks the pins and
+ * declares every key it touches in KEYS, and has its SHA-1 pinned here; a test checks the pins and
  * that Redis agrees. Scripts run with EVALSHA and fall back to EVAL on NOSCRIPT (`run-script.ts`).
+ *
+ * Each script comes in two texts with the same body: plain (stock Redis, through ioredis or
+ * node-redis) and for Upstash, whose `#!lua flags=allow-key-locking` shebang lets it run the
+ * script under per-key locks instead of its global lock (stock Redis rejects that flag). The port
+ * says which it needs (`RedisPort.dialect`).
+ *
+ * What the keys hold and why losing any of them only ever causes misses: see the package README,
+ * "Keys and what losing them does".
  */
 import { ENVELOPE_MAGIC } from "./envelope.js";
 
-/** A script and its pinned SHA-1. */
-export type LuaScript = { name: ScriptName; source: string; sha1: string };
+/** One text of a script and its pinned SHA-1. */
+export type ScriptText = { source: string; sha1: string };
 
-/** The scripts the cache core uses. */
-export type ScriptName = "readOrLease" | "fill" | "release" | "dropAndLease" | "invalidate";
+/** A script in both dialects. */
+export type LuaScript = {
+  name: ScriptName;
+  /** Runs with EVALSHA_RO / EVAL_RO (a read region may answer it). */
+  readOnly: boolean;
+  /** For stock Redis. */
+  redis: ScriptText;
+  /** For Upstash: the same body under `#!lua flags=allow-key-locking`. */
+  upstash: ScriptText;
+};
+
+/** The scripts the cache uses. */
+export type ScriptName =
+  | "readOrLease"
+  | "peek"
+  | "fill"
+  | "release"
+  | "dropAndLease"
+  | "invalidate";
 
 /** Result codes of {@link READ_OR_LEASE} and {@link DROP_AND_LEASE}. */
 export const ReadCode = {
@@ -33,46 +57,89 @@ export type ReadCodeValue = (typeof ReadCode)[keyof typeof ReadCode];
 export const FillCode = {
   /** Stored, lock released. */
   stored: 1,
-  /** The lease was gone (a writer invalidated the key, or the lock expired): nothing stored. */
+  /** The lease was gone (a writer invalidated the key, or the lock expired or was lost): nothing stored. */
   leaseLost: 0,
-  /** The group moved on (a writer bumped its generation): nothing stored, lock released. */
+  /** The group moved on (a writer replaced its generation, or it was lost): nothing stored. */
   groupMoved: -1,
+  /** The stored entry (or tombstone) has a newer revision than the load: nothing stored. */
+  older: -2,
+  /** A replica load with no revision stored to compare it with: nothing stored. */
+  unfenced: -3,
 } as const;
 
-const READ_OR_LEASE_SOURCE = `#!lua flags=allow-key-locking
--- readOrLease: read an entry and, when it is missing or stale, try to take its fill lock.
+/** Result codes of {@link INVALIDATE}'s `mode` argument. */
+export const InvalidateMode = {
+  /** A write that just committed: replaces entries whose revision is not newer. */
+  write: "w",
+  /** A replay of an applied write after Redis may have lost or restored data: tombstones only older entries. */
+  replay: "r",
+} as const;
+
+/** Parses an entry's header; the pattern is shared by every script that reads entries. */
+const HEADER_PATTERN = `'^${ENVELOPE_MAGIC}|(%a)|([^|]*)|(%d+)|(%d*)|'`;
+
+const READ_OR_LEASE_BODY = `-- readOrLease: read an entry and, when it is missing, stale, too old for the reader or of an old
+-- generation, try to take its fill lock (the lease). A group whose generation was lost gets a new
+-- random one (this request's token): a lost generation can never come back as an old value.
 -- KEYS[1] value key
 -- KEYS[2] lock key
--- KEYS[3] group generation key (optional)
+-- KEYS[3] watermark key
+-- KEYS[4] group generation key (optional)
 -- ARGV[1] lock token of this request
 -- ARGV[2] lock TTL in seconds
--- returns {code, stored value or '', generation, current lock holder or ''}
+-- ARGV[3] lowest revision the reader accepts ('' for any)
+-- returns {code, stored entry or '', generation, lock holder or '', stored revision or '', watermark or ''}
 local gen = '0'
-if KEYS[3] then gen = redis.call('GET', KEYS[3]) or '0' end
+if KEYS[4] then
+  gen = redis.call('GET', KEYS[4])
+  if not gen then
+    -- @mutation-point read.lost-generation
+    gen = ARGV[1]
+    redis.call('SET', KEYS[4], gen)
+  end
+end
+local wm = redis.call('GET', KEYS[3]) or ''
+local fence = ''
 local v = redis.call('GET', KEYS[1])
 if v then
-  local g, window = string.match(v, '^${ENVELOPE_MAGIC}|([^|]*)|(%d+)|')
-  if not g then
+  local kind, g, window, rev = string.match(v, ${HEADER_PATTERN})
+  if not kind then
     redis.call('DEL', KEYS[1])
-  elseif g == gen then
-    window = tonumber(window)
-    if window > 0 and redis.call('PTTL', KEYS[1]) <= window then
-      if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then
-        return {1, v, gen, ARGV[1]}
+  else
+    fence = rev
+    local recent = ARGV[3] == '' or (rev ~= '' and tonumber(rev) >= tonumber(ARGV[3]))
+    if kind == 'v' and g == gen and recent then
+      window = tonumber(window)
+      if window > 0 and redis.call('PTTL', KEYS[1]) <= window then
+        if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then
+          return {1, v, gen, ARGV[1], fence, wm}
+        end
+        return {2, v, gen, redis.call('GET', KEYS[2]) or '', fence, wm}
       end
-      return {2, v, gen, redis.call('GET', KEYS[2]) or ''}
+      return {0, v, gen, '', fence, wm}
     end
-    return {0, v, gen, ''}
   end
 end
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then
-  return {3, '', gen, ARGV[1]}
+  return {3, '', gen, ARGV[1], fence, wm}
 end
-return {4, '', gen, redis.call('GET', KEYS[2]) or ''}
+return {4, '', gen, redis.call('GET', KEYS[2]) or '', fence, wm}
 `;
 
-const FILL_SOURCE = `#!lua flags=allow-key-locking
--- fill: store an entry only while this request still holds the lease, then release it.
+const PEEK_BODY = `-- peek: read an entry without writing anything (a read region may answer it).
+-- KEYS[1] value key
+-- KEYS[2] watermark key
+-- KEYS[3] group generation key (optional)
+-- returns {stored entry or '', generation or '' (a group without one), watermark or '', remaining ms}
+local gen = '0'
+if KEYS[3] then gen = redis.call('GET', KEYS[3]) or '' end
+local v = redis.call('GET', KEYS[1])
+if not v then return {'', gen, redis.call('GET', KEYS[2]) or '', -2} end
+return {v, gen, redis.call('GET', KEYS[2]) or '', redis.call('PTTL', KEYS[1])}
+`;
+
+const FILL_BODY = `-- fill: store a loaded entry only while this request still holds the lease, the group has not
+-- moved on, and nothing newer is stored; release the lease in any case.
 -- KEYS[1] value key
 -- KEYS[2] lock key
 -- KEYS[3] group generation key (optional)
@@ -80,17 +147,27 @@ const FILL_SOURCE = `#!lua flags=allow-key-locking
 -- ARGV[2] encoded entry
 -- ARGV[3] entry TTL in milliseconds
 -- ARGV[4] group generation seen when the lease was taken
--- returns 1 stored, 0 lease lost, -1 group moved on
+-- ARGV[5] revision of the loaded state ('' when not versioned)
+-- ARGV[6] '1' when the state was loaded from a replica
+-- returns 1 stored, 0 lease lost, -1 group moved on, -2 older than stored, -3 replica load without a fence
 -- @mutation-point fill.lease-check
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[2])
-if KEYS[3] and (redis.call('GET', KEYS[3]) or '0') ~= ARGV[4] then return -1 end
+if KEYS[3] and redis.call('GET', KEYS[3]) ~= ARGV[4] then return -1 end
+if ARGV[5] ~= '' then
+  local cur = redis.call('GET', KEYS[1])
+  local rev = cur and string.match(cur, '^${ENVELOPE_MAGIC}|%a|[^|]*|%d+|(%d*)|')
+  -- A replica may lag behind any write acknowledged so far: only a stored revision proves it does not.
+  -- @mutation-point fill.replica-fence
+  if ARGV[6] == '1' and (not rev or rev == '') then return -3 end
+  -- @mutation-point fill.revision-fence
+  if rev and rev ~= '' and tonumber(rev) > tonumber(ARGV[5]) then return -2 end
+end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `;
 
-const RELEASE_SOURCE = `#!lua flags=allow-key-locking
--- release: delete a lock only if this request still owns it.
+const RELEASE_BODY = `-- release: delete a lock only if this request still owns it.
 -- KEYS[1] lock key
 -- ARGV[1] lock token of this request
 -- returns 1 released, 0 not ours (expired, invalidated or taken by another request)
@@ -98,72 +175,128 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
-const DROP_AND_LEASE_SOURCE = `#!lua flags=allow-key-locking
--- dropAndLease: remove an entry that failed to decode (only if unchanged), then try to take the lock.
+const DROP_AND_LEASE_BODY = `-- dropAndLease: remove an entry that failed to decode (only if unchanged), then try to take the lock.
 -- KEYS[1] value key
 -- KEYS[2] lock key
 -- ARGV[1] the undecodable stored value
 -- ARGV[2] lock token of this request
 -- ARGV[3] lock TTL in seconds
--- returns {code, '', '', current lock holder or ''} with code 3 (leased) or 4 (locked)
+-- returns {code, '', '', current lock holder or '', '', ''} with code 3 (leased) or 4 (locked)
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[3]) then return {3, '', '', ARGV[2]} end
-return {4, '', '', redis.call('GET', KEYS[2]) or ''}
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[3]) then return {3, '', '', ARGV[2], '', ''} end
+return {4, '', '', redis.call('GET', KEYS[2]) or '', '', ''}
 `;
 
-const INVALIDATE_SOURCE = `#!lua flags=allow-key-locking
--- invalidate: a writer's one call after its commit. Deletes value keys with their locks (voiding
--- every lease taken before it) and bumps group generations (voiding pages and their leases).
--- KEYS[1..n-g] value and lock keys to delete
--- KEYS[n-g+1..n] group generation keys to increment
--- ARGV[1] g, the number of group keys at the end of KEYS
--- returns the number of keys deleted
-local groups = tonumber(ARGV[1])
-local last = #KEYS - groups
-local deleted = 0
-if last > 0 then deleted = redis.call('DEL', unpack(KEYS, 1, last)) end
-for i = last + 1, #KEYS do redis.call('INCR', KEYS[i]) end
-return deleted
+const INVALIDATE_BODY = `-- invalidate: a writer's one call after its commit, or a replay of applied writes. Deletes every
+-- entry's lock (voiding leases taken before it); a versioned entry that is stored and not newer
+-- than the write is replaced by the write's state (or a tombstone); an entry that is not stored is
+-- left alone (only a load under a fresh lease may create it); unversioned entries are deleted; each
+-- group gets a new random generation; the watermark keeps the highest write id applied.
+-- KEYS[1..2n] value key and lock key of each of the n entries
+-- KEYS[2n+1..2n+g] group generation keys
+-- KEYS[2n+g+1] watermark key
+-- ARGV[1] n
+-- ARGV[2] g
+-- ARGV[3] write id for the watermark ('' for none)
+-- ARGV[4] 'w' for a write, 'r' for a replay (which only tombstones entries older than the write)
+-- ARGV[5..4+3n] per entry: revision ('' unversioned), encoded state to store, its TTL in ms
+-- ARGV[5+3n..4+3n+g] per group: its new generation
+-- returns {entries replaced or deleted, previous watermark or ''}
+local n = tonumber(ARGV[1])
+local g = tonumber(ARGV[2])
+local changed = 0
+for i = 1, n do
+  local rev, state, ttl = ARGV[3 * i + 2], ARGV[3 * i + 3], ARGV[3 * i + 4]
+  redis.call('DEL', KEYS[2 * i])
+  if rev == '' then
+    changed = changed + redis.call('DEL', KEYS[2 * i - 1])
+  else
+    local cur = redis.call('GET', KEYS[2 * i - 1])
+    if cur then
+      local stored = string.match(cur, '^${ENVELOPE_MAGIC}|%a|[^|]*|%d+|(%d*)|')
+      stored = tonumber(stored or '')
+      -- @mutation-point invalidate.revision-fence
+      local replace = not stored or stored < tonumber(rev) or (ARGV[4] == 'w' and stored == tonumber(rev))
+      if replace then
+        redis.call('SET', KEYS[2 * i - 1], state, 'PX', ttl)
+        changed = changed + 1
+      end
+    end
+  end
+end
+for j = 1, g do
+  -- @mutation-point invalidate.group
+  redis.call('SET', KEYS[2 * n + j], ARGV[4 + 3 * n + j])
+end
+local wm = redis.call('GET', KEYS[2 * n + g + 1]) or ''
+if ARGV[3] ~= '' and (tonumber(wm) or -1) < tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[2 * n + g + 1], ARGV[3])
+end
+return {changed, wm}
 `;
+
+const UPSTASH_SHEBANG = "#!lua flags=allow-key-locking";
+
+function script(
+  name: ScriptName,
+  body: string,
+  pins: { redis: string; upstash: string },
+  readOnly = false,
+): LuaScript {
+  const shebang = readOnly ? `${UPSTASH_SHEBANG},no-writes` : UPSTASH_SHEBANG;
+  return {
+    name,
+    readOnly,
+    redis: { source: body, sha1: pins.redis },
+    upstash: { source: `${shebang}\n${body}`, sha1: pins.upstash },
+  };
+}
 
 /** Reads an entry; on a miss or a stale entry, tries to take the fill lock. One round trip per read. */
-export const READ_OR_LEASE: LuaScript = {
-  name: "readOrLease",
-  source: READ_OR_LEASE_SOURCE,
-  sha1: "7ef89e601b7e36566b4cdb5c889fec641aa23cfa",
-};
+export const READ_OR_LEASE: LuaScript = script("readOrLease", READ_OR_LEASE_BODY, {
+  redis: "34b4dff315fad43629e4f2a0d615d8fcc53fe411",
+  upstash: "3ffa6e8286cedcf33743576a82b7ce29a04989b7",
+});
 
-/** Lease-checked fill: a load that began before a writer's invalidation can never land after it. */
-export const FILL: LuaScript = {
-  name: "fill",
-  source: FILL_SOURCE,
-  sha1: "69db93b52b933440b94e0dd07cc249ac24607d41",
-};
+/** A read-only read of an entry, for read regions (`readConsistency: "nearest"`). */
+export const PEEK: LuaScript = script(
+  "peek",
+  PEEK_BODY,
+  {
+    redis: "c86795952371dd4e8c3f2f2f01e7f180aa2fa86a",
+    upstash: "f27625ae5495087f79311f136d535b5b61c0d897",
+  },
+  true,
+);
+
+/** Lease-checked, revision-fenced fill: a load that began before a writer's invalidation can never land after it. */
+export const FILL: LuaScript = script("fill", FILL_BODY, {
+  redis: "fbbeb7e04b83809c3af7f2bbbfbe13ded311fe01",
+  upstash: "7900d73b332570881babe796c681b6380c288024",
+});
 
 /** Compare-and-delete of a lock: a late holder cannot release a newer holder's lock. */
-export const RELEASE: LuaScript = {
-  name: "release",
-  source: RELEASE_SOURCE,
-  sha1: "f71b582dff052188b12528866410a75d8af77e38",
-};
+export const RELEASE: LuaScript = script("release", RELEASE_BODY, {
+  redis: "2d055fa385c8ce0c3eab0bfc6ac55c59de1ea237",
+  upstash: "f71b582dff052188b12528866410a75d8af77e38",
+});
 
 /** Drops an undecodable entry and tries to take its lock. */
-export const DROP_AND_LEASE: LuaScript = {
-  name: "dropAndLease",
-  source: DROP_AND_LEASE_SOURCE,
-  sha1: "5427148f2a766fe398a1a2ed9f1c2c6fe976d26e",
-};
+export const DROP_AND_LEASE: LuaScript = script("dropAndLease", DROP_AND_LEASE_BODY, {
+  redis: "0324d43c4791cee2eb8015a7558eb32a37f11031",
+  upstash: "d24d4ebe9877fa9408f3e642bfd12cfa17d93427",
+});
 
-/** A writer's invalidation: keys, their locks and group generations in one call. */
-export const INVALIDATE: LuaScript = {
-  name: "invalidate",
-  source: INVALIDATE_SOURCE,
-  sha1: "ca976b5baff58414baaea4363eb6c2f49a2058f9",
-};
+/** A writer's invalidation (or a replay): entries, their locks, groups and the watermark in one call. */
+export const INVALIDATE: LuaScript = script("invalidate", INVALIDATE_BODY, {
+  redis: "26383a9fedc24564a6218fbede7b49b953ab27eb",
+  upstash: "61ef8bb197d647c48eb8c2a4a9f10f46345da377",
+});
 
 /** Every script, for tests and for preloading. */
 export const ALL_SCRIPTS: readonly LuaScript[] = [
   READ_OR_LEASE,
+  PEEK,
   FILL,
   RELEASE,
   DROP_AND_LEASE,

@@ -19,8 +19,53 @@ export type CacheConfig = {
   maxRedisCallsPerGet: number;
 };
 
+/**
+ * Where a loaded state came from and how new it is. Optional: an entry loaded without `rev` is
+ * not versioned (it is protected by its lease and its group generation only).
+ */
+export type LoadedMeta = {
+  /**
+   * Revision of the loaded state: a number that every write of the underlying data raises, read
+   * in the same query as the data (for example a per-row counter bumped by each write in its
+   * transaction). The cache never stores a state older than one it holds or than the reader's
+   * `minRev`.
+   */
+  rev?: number;
+  /** `replica` when the state came from a read replica (kept only when a stored revision proves it recent). @default "primary" */
+  source?: "primary" | "replica";
+};
+
 /** What a loader found: a value, or a definite "absent" (which is cached as a miss). */
-export type Loaded<T> = { found: true; value: T } | { found: false };
+export type Loaded<T> = ({ found: true; value: T } | { found: false }) & LoadedMeta;
+
+/**
+ * What the cache tells a loader. A versioned loader that can read a replica should do so only
+ * when `minRev` is defined and the replica's state has at least that revision; otherwise (or
+ * when the replica is behind) it reads the primary.
+ */
+export type LoadContext = {
+  /**
+   * The lowest revision that is known to include every write acknowledged before this read:
+   * the revision Redis holds for the entry (or its tombstone), raised to the reader's `minRev`.
+   * `undefined` when Redis holds nothing for the entry: then only the primary is known to be
+   * recent enough.
+   */
+  minRev: number | undefined;
+};
+
+/** Per-read options of `CacheAside.get`. */
+export type GetOptions = {
+  /**
+   * The lowest revision this read accepts (from a bookmark: read-your-writes across requests).
+   * An entry with an older revision is a miss. @default none
+   */
+  minRev?: number;
+  /**
+   * A Redis read-your-writes position (an Upstash sync token from a bookmark): a read region
+   * answers this read only once it has replayed that far. @default none
+   */
+  syncToken?: string;
+};
 
 /**
  * How a `get` was answered:
@@ -54,8 +99,47 @@ export type CacheResult<T> = { loaded: Loaded<T>; outcome: CacheOutcome };
 /** The one thing the cache needs from the Workers runtime: extend the request's lifetime. */
 export type BackgroundContext = { waitUntil(promise: Promise<unknown>): void };
 
+/** A versioned entry a write changed, with the revision the write produced. */
+export type WrittenEntry = {
+  key: string;
+  /** The revision the write produced (read back in the write's transaction, e.g. `RETURNING`). */
+  rev: number;
+  /**
+   * The state the write produced, when the writer has it: stored at once (the next reads hit)
+   * unless Redis holds something newer. Without it the entry becomes a tombstone (a miss that
+   * remembers `rev`). @default a tombstone
+   */
+  loaded?: Loaded<unknown>;
+};
+
 /**
- * What a write invalidates: value keys (deleted with their fill locks) and groups (whose
- * generation moves on, voiding every entry of the group at once).
+ * What a write invalidates, applied in one Redis call after the write committed:
+ * - `keys`: unversioned entries, deleted with their fill locks;
+ * - `entries`: versioned entries, replaced by the write's state (or a tombstone) unless Redis
+ *   holds a newer revision, their locks deleted; an entry Redis does not hold is left absent;
+ * - `groups`: each gets a new random generation, voiding every entry of the group at once;
+ * - `writeId`: a strictly increasing id of the write (an outbox row id), kept as the watermark:
+ *   a read that finds a lower one learns that Redis went back in time (`onRegression`).
  */
-export type InvalidationTarget = { keys: readonly string[]; groups?: readonly string[] };
+export type InvalidationTarget = {
+  keys?: readonly string[];
+  entries?: readonly WrittenEntry[];
+  groups?: readonly string[];
+  writeId?: number;
+};
+
+/** What `invalidate` reports. */
+export type InvalidationReport = {
+  /** Entries replaced, tombstoned or deleted. */
+  changed: number;
+  /** The client's read-your-writes position after the call (Upstash sync token), when the port tracks one. */
+  syncToken?: string;
+};
+
+/** A watermark lower than one this isolate saw: Redis lost data or came back with older data. */
+export type Regression = {
+  /** What Redis answered (`undefined`: no watermark at all). */
+  observed: number | undefined;
+  /** The highest watermark this isolate saw before. */
+  known: number;
+};

@@ -1,7 +1,7 @@
 /**
- * When a waiter polls for a value another request is loading: short first (a fill usually lands
- * within one Postgres round trip), then growing, with ±20% jitter so waiters from many isolates do
- * not poll in lockstep. The schedule stops at whichever comes first: the poll budget or the deadline.
+ * When a waiter polls for a value another request is loading: short and dense first (a fill usually
+ * lands within one Postgres round trip), then one late poll, with ±20% jitter so waiters from many
+ * isolates do not poll in lockstep. The schedule stops at whichever comes first: the poll budget or the deadline.
  */
 
 /** Tunables of {@link waitSchedule}. */
@@ -15,11 +15,12 @@ export type WaitScheduleOptions = {
 };
 
 /**
- * Base delays before each poll, in ms (750 ms in total). Fine-grained at first: a fill usually lands
- * one Postgres query after the lease, and a waiter's excess over the fill time is at most the gap
- * between two polls.
+ * Base delays before each poll, in ms (635 ms in total). Dense for the first ~135 ms: a fill
+ * usually lands one Postgres query after the lease, and a waiter's excess over the fill time is at
+ * most the gap between two polls (≤ 30 ms there). The last poll comes much later, so a slow load
+ * is still waited for rather than repeated.
  */
-export const BASE_POLL_DELAYS_MS: readonly number[] = [10, 20, 30, 50, 80, 120, 200, 240];
+export const BASE_POLL_DELAYS_MS: readonly number[] = [10, 15, 15, 20, 20, 25, 30, 500];
 
 /** The delays (ms) to sleep before each poll, jittered, within the budget and the deadline. */
 export function waitSchedule(options: WaitScheduleOptions = {}): number[] {
@@ -29,7 +30,7 @@ export function waitSchedule(options: WaitScheduleOptions = {}): number[] {
   const delays: number[] = [];
   let total = 0;
   for (let i = 0; i < maxPolls; i++) {
-    const base = BASE_POLL_DELAYS_MS[Math.min(i, BASE_POLL_DELAYS_MS.length - 1)] ?? 240;
+    const base = BASE_POLL_DELAYS_MS[Math.min(i, BASE_POLL_DELAYS_MS.length - 1)] ?? 500;
     const delay = Math.round(base * (0.8 + 0.4 * random()));
     if (total + delay > deadlineMs) {
       break;

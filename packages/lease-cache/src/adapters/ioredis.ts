@@ -13,6 +13,8 @@ import type { RedisPort } from "../redis-port.js";
 export type IoredisLike = {
   evalsha(sha1: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  evalsha_ro(sha1: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  eval_ro(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
 };
 
 /** The cache's {@link RedisPort} over an `ioredis` client. */
@@ -20,5 +22,7 @@ export function ioredisPort(redis: IoredisLike): RedisPort {
   return {
     evalsha: (sha1, keys, args) => redis.evalsha(sha1, keys.length, ...keys, ...args),
     eval: (script, keys, args) => redis.eval(script, keys.length, ...keys, ...args),
+    evalshaRo: (sha1, keys, args) => redis.evalsha_ro(sha1, keys.length, ...keys, ...args),
+    evalRo: (script, keys, args) => redis.eval_ro(script, keys.length, ...keys, ...args),
   };
 }

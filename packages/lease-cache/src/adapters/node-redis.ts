@@ -17,6 +17,8 @@ export type NodeRedisScriptOptions = { keys: string[]; arguments: string[] };
 export type NodeRedisLike = {
   evalSha(sha1: string, options: NodeRedisScriptOptions): Promise<unknown>;
   eval(script: string, options: NodeRedisScriptOptions): Promise<unknown>;
+  evalShaRo(sha1: string, options: NodeRedisScriptOptions): Promise<unknown>;
+  evalRo(script: string, options: NodeRedisScriptOptions): Promise<unknown>;
 };
 
 /** The cache's {@link RedisPort} over a node-redis client. */
@@ -24,5 +26,7 @@ export function nodeRedisPort(client: NodeRedisLike): RedisPort {
   return {
     evalsha: (sha1, keys, args) => client.evalSha(sha1, { keys, arguments: args }),
     eval: (script, keys, args) => client.eval(script, { keys, arguments: args }),
+    evalshaRo: (sha1, keys, args) => client.evalShaRo(sha1, { keys, arguments: args }),
+    evalRo: (script, keys, args) => client.evalRo(script, { keys, arguments: args }),
   };
 }

@@ -12,16 +12,26 @@
 import { defaultCacheConfig } from "../config.js";
 import type { RedisPort } from "../redis-port.js";
 
-/** The part of an `@upstash/redis` client the port uses (any 1.x `Redis` has it). */
+/** The part of an `@upstash/redis` client the port uses (`Redis` of 1.34 or later has it). */
 export type UpstashLike = {
   evalsha(sha1: string, keys: string[], args: string[]): Promise<unknown>;
   eval(script: string, keys: string[], args: string[]): Promise<unknown>;
+  evalshaRo(sha1: string, keys: string[], args: string[]): Promise<unknown>;
+  evalRo(script: string, keys: string[], args: string[]): Promise<unknown>;
+  /** The client's read-your-writes position (with `readYourWrites: true`). */
+  readYourWritesSyncToken: string | undefined;
 };
 
 /** Options of {@link upstashClientOptions}. */
 export type UpstashClientOptionsInput = {
   /** Per-call timeout in ms; match the cache's `redisTimeoutMs`. @default 150 */
   timeoutMs?: number;
+  /**
+   * Track Upstash's sync token (read-your-writes across read regions): needed for bookmarks and
+   * for `readConsistency: "nearest"`. Build one client per request then, so tokens never leak
+   * from one request to another. @default false
+   */
+  readYourWrites?: boolean;
 };
 
 /** The `@upstash/redis` constructor options the cache relies on (see {@link upstashClientOptions}). */
@@ -31,7 +41,7 @@ export type UpstashClientOptions = {
   enableAutoPipelining: false;
   automaticDeserialization: false;
   enableTelemetry: false;
-  readYourWrites: false;
+  readYourWrites: boolean;
 };
 
 /**
@@ -43,7 +53,7 @@ export type UpstashClientOptions = {
  * - `retry: { retries: 0 }`: one attempt (the default retries for ~4.3 s on network errors);
  * - no auto-pipelining, so round trips are what the code says;
  * - no automatic deserialization: the cache decodes its own envelopes;
- * - no telemetry headers; no read-your-writes token tracking.
+ * - no telemetry headers; read-your-writes tracking only when asked for.
  */
 export function upstashClientOptions(
   options: UpstashClientOptionsInput = {},
@@ -56,14 +66,27 @@ export function upstashClientOptions(
     enableAutoPipelining: false,
     automaticDeserialization: false,
     enableTelemetry: false,
-    readYourWrites: false,
+    readYourWrites: options.readYourWrites ?? false,
   };
 }
 
-/** The cache's {@link RedisPort} over an `@upstash/redis` client. */
+/**
+ * The cache's {@link RedisPort} over an `@upstash/redis` client: scripts in Upstash's dialect
+ * (per-key locking), read-only scripts as EVALSHA_RO (a read region may answer them), and the
+ * client's sync token as the read-your-writes position.
+ */
 export function upstashPort(redis: UpstashLike): RedisPort {
   return {
+    dialect: "upstash",
     evalsha: (sha1, keys, args) => redis.evalsha(sha1, keys, args),
     eval: (script, keys, args) => redis.eval(script, keys, args),
+    evalshaRo: (sha1, keys, args) => redis.evalshaRo(sha1, keys, args),
+    evalRo: (script, keys, args) => redis.evalRo(script, keys, args),
+    syncToken: {
+      get: () => redis.readYourWritesSyncToken,
+      set: (token) => {
+        redis.readYourWritesSyncToken = token;
+      },
+    },
   };
 }

@@ -8,7 +8,9 @@ import { CircuitBreaker } from "../circuit-breaker.js";
 import { Coalescer } from "../coalescer.js";
 import { DirectLoads } from "../direct-loads.js";
 import type { RedisPort } from "../redis-port.js";
-import type { CacheConfig, CacheResult } from "../types.js";
+import type { CacheConfig, CacheResult, Regression } from "../types.js";
+import { WarmKeys } from "../warm-keys.js";
+import { WatermarkWatch } from "../watermark.js";
 import type { MemoryRedis } from "./memory-redis.js";
 
 /** Collects `waitUntil` promises so a test can await the background work deterministically. */
@@ -41,6 +43,10 @@ export type IsolateOptions = {
   /** Called instead of sleeping; defaults to advancing the clock and yielding. */
   sleep?: (ms: number) => Promise<void>;
   port?: RedisPort;
+  /** @default "strong" */
+  readConsistency?: "strong" | "nearest";
+  /** @default none */
+  onRegression?: (regression: Regression) => void;
 };
 
 /** Builds one isolate over `redis`, using `redis.now` as its clock. */
@@ -50,10 +56,21 @@ export function isolate(redis: MemoryRedis, options: IsolateOptions = {}): TestI
   const breaker = new CircuitBreaker({ now });
   let tokens = 0;
   const cache = createCacheAside(
-    { redis: options.port ?? redis, config: options.config, background, breaker },
+    {
+      redis: options.port ?? redis,
+      config: options.config,
+      background,
+      breaker,
+      ...(options.readConsistency === undefined
+        ? {}
+        : { readConsistency: options.readConsistency }),
+      ...(options.onRegression === undefined ? {} : { onRegression: options.onRegression }),
+    },
     {
       coalescer: new Coalescer<CacheResult<unknown>>(),
       directLoads: new DirectLoads(now),
+      warmKeys: new WarmKeys(now),
+      watermark: new WatermarkWatch({ now }),
       now,
       random: () => 0.5,
       newToken: () => `token-${++tokens}-${Math.random().toString(36).slice(2, 8)}`,

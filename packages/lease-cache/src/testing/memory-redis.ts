@@ -1,23 +1,26 @@
 /**
  * An in-memory {@link RedisPort} for pure unit tests: the cache's scripts re-implemented in
- * TypeScript over a Map, with a controllable clock and fault switches. `scripts-contract.ts` runs
- * the same behaviours against this and against real Redis (through the Upstash REST emulator), so
- * the two cannot drift apart.
+ * TypeScript over a Map, with a controllable clock, fault switches and ways to forget (delete a
+ * key, flush, snapshot and restore). `registerScriptsContract` runs the same behaviours against
+ * this and against real Redis through every adapter, so the two cannot drift apart.
  */
 import { parseEnvelope } from "../envelope.js";
 import type { RedisPort } from "../redis-port.js";
-import { ALL_SCRIPTS, type ScriptName } from "../scripts.js";
+import { ALL_SCRIPTS, InvalidateMode, type LuaScript, type ScriptName } from "../scripts.js";
 
 type Item = { value: string; expiresAt: number | undefined };
 
 /** Fault switches of {@link MemoryRedis}. */
 export type MemoryRedisFault = "none" | "error" | "hang" | "late-reply";
 
+/** A copy of every key, as a snapshot on disk would hold it (see {@link MemoryRedis.restore}). */
+export type MemorySnapshot = ReadonlyMap<string, Item>;
+
 /** See the module comment. */
 export class MemoryRedis implements RedisPort {
-  readonly #items = new Map<string, Item>();
+  #items = new Map<string, Item>();
   // Scripts start loaded, as on a warm Redis; `flushScripts()` simulates a restart or SCRIPT FLUSH.
-  readonly #loaded = new Set<string>(ALL_SCRIPTS.map((s) => s.sha1));
+  readonly #loaded = new Set<string>(ALL_SCRIPTS.map((s) => s.redis.sha1));
   /** Current time in ms; advance it to age entries and locks. */
   now = 0;
   /** Applied to every call while set. `late-reply` runs the script, then answers after `lateMs`. */
@@ -45,6 +48,31 @@ export class MemoryRedis implements RedisPort {
     this.#items.set(key, { value, expiresAt: ttlMs === undefined ? undefined : this.now + ttlMs });
   }
 
+  /** Forgets one key, as an eviction would. */
+  delete(key: string): void {
+    this.#items.delete(key);
+  }
+
+  /** Forgets every key, as FLUSHDB does. */
+  flush(): void {
+    this.#items.clear();
+  }
+
+  /** Every key that has not expired. */
+  keys(): string[] {
+    return [...this.#items.keys()].filter((key) => this.get(key) !== undefined);
+  }
+
+  /** A copy of every key with its absolute expiry, as SAVE writes it. */
+  snapshot(): MemorySnapshot {
+    return new Map([...this.#items].map(([key, item]) => [key, { ...item }]));
+  }
+
+  /** Comes back with `snapshot`'s data, as a restart from an older snapshot or a failover does. */
+  restore(snapshot: MemorySnapshot): void {
+    this.#items = new Map([...snapshot].map(([key, item]) => [key, { ...item }]));
+  }
+
   /** Remaining lifetime in ms, -1 without expiry, -2 when absent (as PTTL). */
   pttl(key: string): number {
     if (this.get(key) === undefined) {
@@ -60,25 +88,50 @@ export class MemoryRedis implements RedisPort {
   }
 
   async evalsha(sha1: string, keys: string[], args: string[]): Promise<unknown> {
-    await this.#faultGate();
-    const script = ALL_SCRIPTS.find((s) => s.sha1 === sha1);
-    if (script === undefined || !this.#loaded.has(sha1)) {
-      throw new Error("NOSCRIPT No matching script. Please use EVAL.");
-    }
-    return this.#reply(this.#run(script.name, keys, args));
+    return this.#run(this.#scriptBySha(sha1), keys, args, false);
   }
 
   async eval(source: string, keys: string[], args: string[]): Promise<unknown> {
-    await this.#faultGate();
-    const script = ALL_SCRIPTS.find((s) => s.source === source);
+    return this.#run(this.#scriptBySource(source), keys, args, false);
+  }
+
+  async evalshaRo(sha1: string, keys: string[], args: string[]): Promise<unknown> {
+    return this.#run(this.#scriptBySha(sha1), keys, args, true);
+  }
+
+  async evalRo(source: string, keys: string[], args: string[]): Promise<unknown> {
+    return this.#run(this.#scriptBySource(source), keys, args, true);
+  }
+
+  #scriptBySha(sha1: string): LuaScript | undefined {
+    const script = ALL_SCRIPTS.find((s) => s.redis.sha1 === sha1);
+    return script !== undefined && this.#loaded.has(sha1) ? script : undefined;
+  }
+
+  #scriptBySource(source: string): LuaScript {
+    const script = ALL_SCRIPTS.find((s) => s.redis.source === source);
     if (script === undefined) {
       throw new Error("ERR unknown script in MemoryRedis");
     }
-    this.#loaded.add(script.sha1);
-    return this.#reply(this.#run(script.name, keys, args));
+    this.#loaded.add(script.redis.sha1);
+    return script;
   }
 
-  async #reply(result: unknown): Promise<unknown> {
+  async #run(
+    script: LuaScript | undefined,
+    keys: string[],
+    args: string[],
+    readOnly: boolean,
+  ): Promise<unknown> {
+    await this.#faultGate();
+    if (script === undefined) {
+      throw new Error("NOSCRIPT No matching script. Please use EVAL.");
+    }
+    if (readOnly && !script.readOnly) {
+      throw new Error("ERR Write commands are not allowed from read-only scripts.");
+    }
+    this.calls.push(script.name);
+    const result = this.#execute(script.name, keys, args);
     if (this.fault === "late-reply") {
       await new Promise((resolve) => setTimeout(resolve, this.lateMs));
     }
@@ -94,24 +147,16 @@ export class MemoryRedis implements RedisPort {
     }
   }
 
-  #run(name: ScriptName, keys: string[], args: string[]): unknown {
-    this.calls.push(name);
+  #execute(name: ScriptName, keys: string[], args: string[]): unknown {
     const k = (i: number) => keys[i] ?? "";
     const a = (i: number) => args[i] ?? "";
     switch (name) {
       case "readOrLease":
-        return this.#readOrLease(k(0), k(1), keys[2], a(0), Number(a(1)));
-      case "fill": {
-        if (this.get(k(1)) !== a(0)) {
-          return 0;
-        }
-        this.#items.delete(k(1));
-        if (keys[2] !== undefined && (this.get(keys[2]) ?? "0") !== a(3)) {
-          return -1;
-        }
-        this.set(k(0), a(1), Number(a(2)));
-        return 1;
-      }
+        return this.#readOrLease(k(0), k(1), k(2), keys[3], a(0), Number(a(1)), a(2));
+      case "peek":
+        return this.#peek(k(0), k(1), keys[2]);
+      case "fill":
+        return this.#fill(k(0), k(1), keys[2], args);
       case "release":
         if (this.get(k(0)) === a(0)) {
           this.#items.delete(k(0));
@@ -123,56 +168,126 @@ export class MemoryRedis implements RedisPort {
           this.#items.delete(k(0));
         }
         if (this.#setNx(k(1), a(1), Number(a(2)) * 1000)) {
-          return [3, "", "", a(1)];
+          return [3, "", "", a(1), "", ""];
         }
-        return [4, "", "", this.get(k(1)) ?? ""];
-      case "invalidate": {
-        const groups = Number(a(0));
-        const last = keys.length - groups;
-        let deleted = 0;
-        for (const key of keys.slice(0, last)) {
-          if (this.get(key) !== undefined) {
-            deleted += 1;
-          }
-          this.#items.delete(key);
-        }
-        for (const key of keys.slice(last)) {
-          const ttl = this.pttl(key);
-          this.set(key, String(Number(this.get(key) ?? "0") + 1), ttl > 0 ? ttl : undefined);
-        }
-        return deleted;
-      }
+        return [4, "", "", this.get(k(1)) ?? "", "", ""];
+      case "invalidate":
+        return this.#invalidate(keys, args);
     }
   }
 
   #readOrLease(
     key: string,
     lock: string,
+    watermarkKey: string,
     group: string | undefined,
     token: string,
     lockTtlS: number,
+    minRev: string,
   ): unknown {
-    const gen = group === undefined ? "0" : (this.get(group) ?? "0");
+    let gen = "0";
+    if (group !== undefined) {
+      const current = this.get(group);
+      gen = current ?? token;
+      if (current === undefined) {
+        this.set(group, gen);
+      }
+    }
+    const wm = this.get(watermarkKey) ?? "";
+    let fence = "";
     const raw = this.get(key);
     if (raw !== undefined) {
       const header = parseEnvelope(raw);
       if (header === undefined) {
         this.#items.delete(key);
-      } else if (header.generation === gen) {
-        const window = header.staleWindowMs;
-        if (window > 0 && this.pttl(key) <= window) {
-          if (this.#setNx(lock, token, lockTtlS * 1000)) {
-            return [1, raw, gen, token];
+      } else {
+        fence = header.rev === undefined ? "" : String(header.rev);
+        const recent = minRev === "" || (header.rev !== undefined && header.rev >= Number(minRev));
+        if (header.kind === "v" && header.generation === gen && recent) {
+          const window = header.staleWindowMs;
+          if (window > 0 && this.pttl(key) <= window) {
+            if (this.#setNx(lock, token, lockTtlS * 1000)) {
+              return [1, raw, gen, token, fence, wm];
+            }
+            return [2, raw, gen, this.get(lock) ?? "", fence, wm];
           }
-          return [2, raw, gen, this.get(lock) ?? ""];
+          return [0, raw, gen, "", fence, wm];
         }
-        return [0, raw, gen, ""];
       }
     }
     if (this.#setNx(lock, token, lockTtlS * 1000)) {
-      return [3, "", gen, token];
+      return [3, "", gen, token, fence, wm];
     }
-    return [4, "", gen, this.get(lock) ?? ""];
+    return [4, "", gen, this.get(lock) ?? "", fence, wm];
+  }
+
+  #peek(key: string, watermarkKey: string, group: string | undefined): unknown {
+    const gen = group === undefined ? "0" : (this.get(group) ?? "");
+    const wm = this.get(watermarkKey) ?? "";
+    const raw = this.get(key);
+    return raw === undefined ? ["", gen, wm, -2] : [raw, gen, wm, this.pttl(key)];
+  }
+
+  #fill(key: string, lock: string, group: string | undefined, args: string[]): number {
+    const [token, encoded, ttl, seenGen, rev, fromReplica] = args;
+    if (this.get(lock) !== token) {
+      return 0;
+    }
+    this.#items.delete(lock);
+    if (group !== undefined && this.get(group) !== seenGen) {
+      return -1;
+    }
+    if (rev !== undefined && rev !== "") {
+      const current = this.get(key);
+      const stored = current === undefined ? undefined : parseEnvelope(current)?.rev;
+      if (fromReplica === "1" && stored === undefined) {
+        return -3;
+      }
+      if (stored !== undefined && stored > Number(rev)) {
+        return -2;
+      }
+    }
+    this.set(key, encoded ?? "", Number(ttl));
+    return 1;
+  }
+
+  #invalidate(keys: string[], args: string[]): unknown {
+    const n = Number(args[0]);
+    const g = Number(args[1]);
+    const writeId = args[2] ?? "";
+    const write = args[3] === InvalidateMode.write;
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+      const key = keys[2 * i] ?? "";
+      const [rev, state, ttl] = args.slice(4 + 3 * i, 7 + 3 * i);
+      this.#items.delete(keys[2 * i + 1] ?? "");
+      if (rev === undefined || rev === "") {
+        if (this.get(key) !== undefined) {
+          changed += 1;
+        }
+        this.#items.delete(key);
+        continue;
+      }
+      const current = this.get(key);
+      if (current === undefined) {
+        continue;
+      }
+      const stored = parseEnvelope(current)?.rev;
+      const written = Number(rev);
+      if (stored === undefined || stored < written || (write && stored === written)) {
+        this.set(key, state ?? "", Number(ttl));
+        changed += 1;
+      }
+    }
+    for (let j = 0; j < g; j++) {
+      this.set(keys[2 * n + j] ?? "", args[4 + 3 * n + j] ?? "");
+    }
+    const watermarkKey = keys[2 * n + g] ?? "";
+    const wm = this.get(watermarkKey) ?? "";
+    if (writeId !== "" && (wm === "" ? -1 : Number(wm)) < Number(writeId)) {
+      this.set(watermarkKey, writeId);
+    }
+    return [changed, wm];
   }
 
   #setNx(key: string, value: string, ttlMs: number): boolean {
