@@ -127,20 +127,20 @@ async function read(
 ): Promise<Omit<ReadAnswer, "serverMs" | "calls" | "startedAt">> {
   const db = dbOf(config);
   if (path === "nocache") {
-    const product = await findProduct(db, id);
+    const product = (await findProduct(db, id)).value;
     return { status: "db", version: product?.version ?? null };
   }
   if (path === "naive") {
     const result = await naiveCache(config).get(
       naiveKey(config, id),
-      async () => (await findProduct(db, id)) ?? null,
+      async () => (await findProduct(db, id)).value ?? null,
     );
     return { status: result.status, version: result.value?.version ?? null };
   }
   const cache = coreCache(config, ctx);
   const { loaded: result, outcome } = await cache.get(
     resourceKeys(config.CACHE_KEY_PREFIX).product(id),
-    async () => loaded(await findProduct(db, id)),
+    async () => loaded((await findProduct(db, id)).value),
   );
   return { status: outcome.status, version: result.found ? result.value.version : null, outcome };
 }

@@ -105,7 +105,7 @@ try {
         await tx.insert(reviews).values(demoReviews.map((r) => ({ productId: demo.id, ...r })));
         added += demoReviews.length;
       }
-      await tx.insert(outbox).values(keys.invalidationFor(demo.id));
+      await tx.insert(outbox).values(keys.outboxTarget(demo.id));
     }
   });
   console.log(

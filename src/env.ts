@@ -65,6 +65,16 @@ export const envSchema = z.object({
       .regex(/^[A-Za-z0-9_:.-]{1,64}$/, "must be 1-64 letters, digits, _ : . or -")
       .default("v1"),
   ),
+  /**
+   * Where cache reads run: `strong` at the Redis primary; `nearest` hits from the nearest read
+   * region (rule 8). @default "strong"
+   */
+  READ_CONSISTENCY: z.preprocess(
+    unsetIfEmpty,
+    z.enum(["strong", "nearest"], { error: "must be strong or nearest" }).default("strong"),
+  ),
+  /** A Postgres read replica (secret); loads read it when a revision proves it recent. @default unset */
+  DATABASE_REPLICA_URL: z.preprocess(unsetIfEmpty, secret.optional()),
   /** `host:port` of the local Neon-protocol server; unset in production. @default unset */
   NEON_LOCAL_PROXY: z.preprocess(
     unsetIfEmpty,
@@ -121,6 +131,7 @@ const FIXED_REASONS = new Set([
   "must be a whole number",
   "must be 1-64 letters, digits, _ : . or -",
   "must be host:port",
+  "must be strong or nearest",
 ]);
 
 function safeReason(message: string): string {

@@ -16,12 +16,16 @@ import {
 import { upstashClientOptions, upstashPort } from "lease-cache/upstash";
 import { createDb, type Db } from "./db/client";
 import type { Config } from "./env";
-import type { Logger } from "./log";
+import { replayRecentInvalidations } from "./invalidation/replay";
+import { retentionSecondsOf } from "./invalidation/retention";
+import { describeError, type Logger } from "./log";
 import { type ResourceKeys, resourceKeys } from "./resource-keys";
 
 /** What handlers and jobs use. */
 export type Services = {
   db: Db;
+  /** The read replica (`DATABASE_REPLICA_URL`), when configured. */
+  dbReplica?: Db;
   cache: CacheAside;
   redis: Redis;
   ratelimit: Ratelimit;
@@ -46,13 +50,23 @@ export function cacheConfigOf(config: Config): Partial<CacheConfig> {
   };
 }
 
-/** The Upstash client of the configuration, set up for the cache's failure policy. */
+/**
+ * The Upstash client of the configuration, set up for the cache's failure policy. One per request:
+ * with `READ_CONSISTENCY=nearest` it tracks the request's own read-your-writes position.
+ */
 export function redisOf(config: Config): Redis {
   return new Redis({
     url: config.UPSTASH_REDIS_REST_URL,
     token: config.UPSTASH_REDIS_REST_TOKEN,
-    ...upstashClientOptions({ timeoutMs: config.REDIS_TIMEOUT_MS }),
+    ...upstashClientOptions({
+      timeoutMs: config.REDIS_TIMEOUT_MS,
+      readYourWrites: config.READ_CONSISTENCY === "nearest",
+    }),
   });
+}
+
+function dbOf(config: Config, url: string): Db {
+  return createDb({ url, localProxy: config.NEON_LOCAL_PROXY, timeoutMs: config.DB_TIMEOUT_MS });
 }
 
 /** Builds the services for one request (or one Cron run). No I/O happens here. */
@@ -62,16 +76,24 @@ export function buildServices(
   logger: Logger,
 ): Services {
   const redis = redisOf(config);
-  const cache = createCacheAside({
+  const keys = resourceKeys(config.CACHE_KEY_PREFIX);
+  const db = dbOf(config, config.DATABASE_URL);
+  const cache: CacheAside = createCacheAside({
     redis: upstashPort(redis),
     config: cacheConfigOf(config),
     background,
+    readConsistency: config.READ_CONSISTENCY,
+    watermarkKey: keys.watermark,
     breakerName: config.UPSTASH_REDIS_REST_URL,
-  });
-  const db = createDb({
-    url: config.DATABASE_URL,
-    localProxy: config.NEON_LOCAL_PROXY,
-    timeoutMs: config.DB_TIMEOUT_MS,
+    // Redis lost data or came back with older data: replay now rather than at the next Cron run.
+    onRegression: (regression) => {
+      logger.log("warn", "redis went back in time; replaying recent invalidations", regression);
+      background.waitUntil(
+        replayRecentInvalidations(db, cache, retentionSecondsOf(config)).catch((err: unknown) =>
+          logger.log("warn", "replay failed", { error: describeError(err) }),
+        ),
+      );
+    },
   });
   const ratelimit = new Ratelimit({
     redis,
@@ -86,10 +108,13 @@ export function buildServices(
   });
   return {
     db,
+    ...(config.DATABASE_REPLICA_URL === undefined
+      ? {}
+      : { dbReplica: dbOf(config, config.DATABASE_REPLICA_URL) }),
     cache,
     redis,
     ratelimit,
-    keys: resourceKeys(config.CACHE_KEY_PREFIX),
+    keys,
     background,
     logger,
   };

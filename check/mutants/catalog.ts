@@ -30,9 +30,13 @@ function script(name: string) {
 
 const FILL = script("fill");
 
-const M1_CHANGE = "-- mutant M1: no lease check";
-const M3_CHANGE =
-  "if redis.call('GET', KEYS[2]) ~= ARGV[1] and not string.find(ARGV[2], '\"a\":1', 1, true) then return 0 end -- mutant M3";
+/** The fill's checks (lease, revision fence) removed: a plain SET of whatever was loaded. */
+const M1_LEASE = "-- mutant M1: no lease check";
+const M1_FENCE = "-- mutant M1: no revision fence";
+/** The same checks, kept for found values only: cached misses ("a":1) are filled unchecked. */
+const ABSENT = "string.find(ARGV[2], '\"a\":1', 1, true)";
+const M3_LEASE = `if redis.call('GET', KEYS[2]) ~= ARGV[1] and not ${ABSENT} then return 0 end -- mutant M3`;
+const M3_FENCE = `if rev and rev ~= '' and tonumber(rev) > tonumber(ARGV[5]) and not ${ABSENT} then return -2 end`;
 const M2_CHANGE =
   "const mutantCount = ((globalThis as { __m2?: number }).__m2 = ((globalThis as { __m2?: number }).__m2 ?? 0) + 1); if (mutantCount % 100 === 0) return; // mutant M2";
 const M4_CHANGE = "    signal: AbortSignal.timeout(timeoutMs), // mutant M4";
@@ -41,9 +45,13 @@ const M4_CHANGE = "    signal: AbortSignal.timeout(timeoutMs), // mutant M4";
 export const MUTANTS: Readonly<Record<MutantName, Mutant>> = {
   M1: {
     name: "M1",
-    description: "fill is a plain SET: the FILL script's lease check is removed",
-    patches: luaPatches(FILL, { point: "fill.lease-check", replaceNextLine: M1_CHANGE }),
-    marker: M1_CHANGE,
+    description:
+      "fill is a plain SET: the FILL script's lease check and revision fence are removed",
+    patches: luaPatches(FILL, [
+      { point: "fill.lease-check", replaceNextLine: M1_LEASE },
+      { point: "fill.revision-fence", replaceNextLine: M1_FENCE },
+    ]),
+    marker: M1_LEASE,
   },
   M2: {
     name: "M2",
@@ -57,8 +65,11 @@ export const MUTANTS: Readonly<Record<MutantName, Mutant>> = {
   M3: {
     name: "M3",
     description:
-      'cached misses (entries with the "a":1 absent marker) are filled without the lease check',
-    patches: luaPatches(FILL, { point: "fill.lease-check", replaceNextLine: M3_CHANGE }),
+      'cached misses (entries with the "a":1 absent marker) are filled without the lease check and the revision fence',
+    patches: luaPatches(FILL, [
+      { point: "fill.lease-check", replaceNextLine: M3_LEASE },
+      { point: "fill.revision-fence", replaceNextLine: M3_FENCE },
+    ]),
     marker: "-- mutant M3",
   },
   M4: {

@@ -7,13 +7,13 @@ import { createHash } from "node:crypto";
 import type { LuaScript } from "lease-cache/testing";
 import { applyPatch, type Patch, type PointPatch } from "./patch-plugin";
 
-/** The patches that turn `script` into its mutant: `change` and the re-pinned digests. */
-export function luaPatches(script: LuaScript, change: PointPatch): Patch[] {
+/** The patches that turn `script` into its mutant: the `changes` and the re-pinned digests. */
+export function luaPatches(script: LuaScript, changes: readonly PointPatch[]): Patch[] {
   return [
-    change,
+    ...changes,
     ...[script.redis, script.upstash].map((text) => ({
       find: `"${text.sha1}"`,
-      replace: `"${sha1(applyPatch(text.source, change))}"`,
+      replace: `"${sha1(changes.reduce((source, change) => applyPatch(source, change), text.source))}"`,
     })),
   ];
 }

@@ -59,6 +59,6 @@ export type InvalidationTarget = { keys: string[]; groups: string[] };
 
 /** The outcome of a conditional write. */
 export type WriteResult<T> =
-  | { kind: "ok"; value: T; outboxId: number }
+  | { kind: "ok"; value: T; outboxId: number; rev: number }
   | { kind: "not_found" }
   | { kind: "precondition_failed" };

@@ -1,7 +1,9 @@
 /**
  * Product queries. Reads are one statement each (the rating is a correlated aggregate over the
- * review index); writes are one `db.batch` each (one HTTP round trip, one transaction) that also
- * records the write's invalidation in the outbox.
+ * review index, the revision a correlated lookup), so a state and its revision come from one
+ * snapshot; writes are one `db.batch` each (one HTTP round trip, one transaction) that first raises
+ * the product's revision (taking its lock), then writes and records the write's invalidation in the
+ * outbox.
  *
  * @module
  */
@@ -16,6 +18,7 @@ import type {
   WriteResult,
 } from "./models";
 import { insertOutboxRow, insertOutboxRowIf } from "./outbox";
+import { bumpRevision, type Revisioned, revisionOf } from "./revisions";
 import { products, reviews } from "./schema";
 
 /**
@@ -43,9 +46,11 @@ const productColumns = {
   ratingAverage: sql<
     string | null
   >`(SELECT round(avg(${ratingColumn}), 2)::text FROM ${reviewsOfProduct})`,
+  rev: revisionOf(productIdRef),
 };
 
-type ProductRecord = {
+/** A product row with its rating and revision, as `productColumns` selects it. */
+export type ProductRecord = {
   id: string;
   name: string;
   description: string;
@@ -57,6 +62,7 @@ type ProductRecord = {
   updatedAt: Date;
   ratingCount: number;
   ratingAverage: string | null;
+  rev: number | string;
 };
 
 function toProduct(r: ProductRecord): Product {
@@ -77,11 +83,35 @@ function toProduct(r: ProductRecord): Product {
   };
 }
 
-/** One product with its rating, or `undefined` when absent. */
-export async function findProduct(db: Db, id: string): Promise<Product | undefined> {
-  const rows = await db.select(productColumns).from(products).where(eq(products.id, id));
-  const row = rows[0];
-  return row === undefined ? undefined : toProduct(row);
+/**
+ * One product with its rating, or `undefined` when absent, and its revision (0 when never written
+ * through the API), from one statement: `SELECT … FROM (SELECT $id) LEFT JOIN products`, so the
+ * revision of an absent product comes from the same snapshot as its absence.
+ */
+export async function findProduct(db: Db, id: string): Promise<Revisioned<Product | undefined>> {
+  const wanted = sql`(SELECT ${id}::text AS ${sql.identifier("wanted_id")}) AS ${sql.identifier("wanted")}`;
+  const [row] = await db
+    .select({
+      ...productColumns,
+      rev: revisionOf(sql`${sql.identifier("wanted")}.${sql.identifier("wanted_id")}`),
+    })
+    .from(wanted)
+    .leftJoin(products, eq(products.id, id));
+  const rev = Number(row?.rev ?? 0);
+  if (row === undefined || row.id === null) {
+    return { value: undefined, rev };
+  }
+  return { value: toProduct(row as ProductRecord), rev };
+}
+
+/** `SELECT <product columns> WHERE id = $id`, for batches that read a product back. */
+export function selectProduct(db: Db, id: string) {
+  return db.select(productColumns).from(products).where(eq(products.id, id));
+}
+
+/** A product row with its revision, as the queries above return it. */
+export function productState(row: ProductRecord): { product: Product; rev: number } {
+  return { product: toProduct(row), rev: Number(row.rev) };
 }
 
 /** A page of products ordered by id, strictly after `afterId`; `hasMore` when another page follows. */
@@ -131,15 +161,18 @@ function existsWhere(condition: SQL): SQL {
 function guardedResult<T>(
   locked: readonly unknown[],
   written: readonly T[],
-  outboxRows: readonly { id: string | number }[],
+  outboxRows: readonly { id: string | number; rev: string | number | null }[],
 ): WriteResult<T> {
   const value = written[0];
   const outboxRow = outboxRows[0];
   if (value !== undefined && outboxRow !== undefined) {
-    return { kind: "ok", value, outboxId: Number(outboxRow.id) };
+    return { kind: "ok", value, outboxId: Number(outboxRow.id), rev: Number(outboxRow.rev) };
   }
   return locked.length === 0 ? { kind: "not_found" } : { kind: "precondition_failed" };
 }
+
+/** The revision of product `id` inside a write's transaction (after its bump). */
+const revisionIn = (id: string) => revisionOf(sql`${id}::text`);
 
 /**
  * `PUT` without `If-Match`: creates (version 1) or replaces (version + 1) in one upsert statement.
@@ -150,8 +183,9 @@ export async function upsertProduct(
   id: string,
   input: ProductInput,
   target: InvalidationTarget,
-): Promise<{ product: Product; created: boolean; outboxId: number }> {
-  const [written, outboxRows] = await db.batch([
+): Promise<{ product: Product; created: boolean; outboxId: number; rev: number }> {
+  const [, written, outboxRows] = await db.batch([
+    bumpRevision(db, id),
     db
       .insert(products)
       .values({ id, ...input })
@@ -160,7 +194,7 @@ export async function upsertProduct(
         set: { ...input, version: sql`${products.version} + 1`, updatedAt: sql`now()` },
       })
       .returning(productColumns),
-    insertOutboxRow(db, target),
+    insertOutboxRow(db, target, revisionIn(id)),
   ]);
   const row = written[0];
   const outboxRow = outboxRows[0];
@@ -169,7 +203,12 @@ export async function upsertProduct(
     throw new Error("upsert returned no row");
   }
   const product = toProduct(row);
-  return { product, created: product.version === 1, outboxId: outboxRow.id };
+  return {
+    product,
+    created: product.version === 1,
+    outboxId: outboxRow.id,
+    rev: Number(row.rev),
+  };
 }
 
 /**
@@ -185,9 +224,10 @@ export async function updateProduct(
   target: InvalidationTarget,
 ): Promise<WriteResult<Product>> {
   const where = matchCondition(id, condition);
-  const [locked, outboxResult, written] = await db.batch([
+  const [, locked, outboxResult, written] = await db.batch([
+    bumpRevision(db, id),
     lockProduct(db, id),
-    insertOutboxRowIf(db, target, existsWhere(where)),
+    insertOutboxRowIf(db, target, revisionIn(id), existsWhere(where)),
     db
       .update(products)
       .set({ ...changes, version: sql`${products.version} + 1`, updatedAt: sql`now()` })
@@ -206,9 +246,10 @@ export async function deleteProduct(
   target: InvalidationTarget,
 ): Promise<WriteResult<{ id: string }>> {
   const where = matchCondition(id, condition);
-  const [locked, outboxResult, deleted] = await db.batch([
+  const [, locked, outboxResult, deleted] = await db.batch([
+    bumpRevision(db, id),
     lockProduct(db, id),
-    insertOutboxRowIf(db, target, existsWhere(where)),
+    insertOutboxRowIf(db, target, revisionIn(id), existsWhere(where)),
     db.delete(products).where(where).returning({ id: products.id }),
   ]);
   return guardedResult(locked, deleted, outboxResult.rows);

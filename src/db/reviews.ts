@@ -3,11 +3,13 @@
  *
  * @module
  */
-import { desc, eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { isForeignKeyViolation } from "./errors";
-import type { InvalidationTarget, Rating, Review, ReviewInput } from "./models";
+import type { InvalidationTarget, Product, Rating, Review, ReviewInput } from "./models";
 import { insertOutboxRow } from "./outbox";
+import { productState, selectProduct } from "./products";
+import { bumpRevision, type Revisioned, revisionOf } from "./revisions";
 import { products, reviews } from "./schema";
 
 /** Most reviews returned by {@link findReviewList} (the contract's page size). */
@@ -45,62 +47,94 @@ function toReview(r: ReviewRecord): Review {
   };
 }
 
+/** `(SELECT $productId::text AS wanted_id) AS wanted`: the one row a lookup by id selects from. */
+function wantedRow(productId: string) {
+  return sql`(SELECT ${productId}::text AS ${sql.identifier("wanted_id")}) AS ${sql.identifier("wanted")}`;
+}
+
+const wantedId = sql`${sql.identifier("wanted")}.${sql.identifier("wanted_id")}`;
+
+/** `reviews.<column>` of the reviews of the wanted product, for the subqueries below. */
+const ofWanted = sql`${reviews} WHERE ${reviews.productId} = ${wantedId}`;
+
+type ReviewJson = {
+  id: string;
+  productId: string;
+  rating: number;
+  author: string;
+  body: string;
+  createdAt: string;
+};
+
 /**
- * The review list of a product, or `undefined` when the product is absent. One batch (one round
- * trip, one transaction): existence, the newest reviews, the aggregate.
+ * The review list of a product (`undefined` value when the product is absent) and the product's
+ * revision, from ONE statement, so the items, the aggregate and the revision are one snapshot.
  */
-export async function findReviewList(db: Db, productId: string): Promise<ReviewList | undefined> {
-  const [exists, items, aggregate] = await db.batch([
-    db.select({ id: products.id }).from(products).where(eq(products.id, productId)),
-    db
-      .select(reviewColumns)
-      .from(reviews)
-      .where(eq(reviews.productId, productId))
+export async function findReviewList(
+  db: Db,
+  productId: string,
+): Promise<Revisioned<ReviewList | undefined>> {
+  const newest = sql`SELECT * FROM ${ofWanted} ORDER BY ${reviews.createdAt} DESC, ${reviews.id} DESC LIMIT ${REVIEW_LIST_LIMIT}`;
+  const [row] = await db
+    .select({
+      rev: revisionOf(wantedId),
+      present: sql<boolean>`EXISTS (SELECT 1 FROM ${products} WHERE ${products.id} = ${wantedId})`,
       // The id breaks ties between reviews created in the same millisecond, so the order is stable.
-      .orderBy(desc(reviews.createdAt), desc(reviews.id))
-      .limit(REVIEW_LIST_LIMIT),
-    db
-      .select({
-        count: sql<number>`count(*)::int`,
-        average: sql<string | null>`round(avg(${reviews.rating}), 2)::text`,
-      })
-      .from(reviews)
-      .where(eq(reviews.productId, productId)),
-  ]);
-  if (exists.length === 0) {
-    return undefined;
+      items: sql<ReviewJson[]>`coalesce((SELECT json_agg(json_build_object(
+        'id', n.id, 'productId', n.product_id, 'rating', n.rating, 'author', n.author,
+        'body', n.body, 'createdAt', n.created_at) ORDER BY n.created_at DESC, n.id DESC)
+        FROM (${newest}) AS n), '[]'::json)`,
+      count: sql<number>`(SELECT count(*)::int FROM ${ofWanted})`,
+      average: sql<string | null>`(SELECT round(avg(${reviews.rating}), 2)::text FROM ${ofWanted})`,
+    })
+    .from(wantedRow(productId));
+  const rev = Number(row?.rev ?? 0);
+  if (row === undefined || !row.present) {
+    return { value: undefined, rev };
   }
   const rating: Rating = {
-    count: Number(aggregate[0]?.count ?? 0),
-    average: aggregate[0]?.average == null ? null : Number(aggregate[0].average),
+    count: Number(row.count),
+    average: row.average === null ? null : Number(row.average),
   };
-  return { items: items.map(toReview), ...rating };
+  const items = row.items.map((item) => ({
+    ...item,
+    createdAt: new Date(item.createdAt).toISOString(),
+  }));
+  return { value: { items, ...rating }, rev };
 }
 
 /**
- * Adds a review and its outbox row in one transaction; `undefined` when the product is absent (the
- * foreign key rejects the insert, which rolls the outbox row back too).
+ * Adds a review and its outbox row in one transaction, raising the product's revision first and
+ * reading the product (its new rating) back; `undefined` when the product is absent (the foreign key
+ * rejects the insert, which rolls everything back).
  */
 export async function insertReview(
   db: Db,
   productId: string,
   input: ReviewInput,
   target: InvalidationTarget,
-): Promise<{ review: Review; outboxId: number } | undefined> {
+): Promise<{ review: Review; product: Product; rev: number; outboxId: number } | undefined> {
   try {
-    const [written, outboxRows] = await db.batch([
+    const [, written, outboxRows, productRows] = await db.batch([
+      bumpRevision(db, productId),
       db
         .insert(reviews)
         .values({ productId, ...input })
         .returning(reviewColumns),
-      insertOutboxRow(db, target),
+      insertOutboxRow(db, target, revisionOf(sql`${productId}::text`)),
+      selectProduct(db, productId),
     ]);
     const row = written[0];
     const outboxRow = outboxRows[0];
-    if (row === undefined || outboxRow === undefined) {
+    const product = productRows[0];
+    if (row === undefined || outboxRow === undefined || product === undefined) {
       throw new Error("review insert returned no row");
     }
-    return { review: toReview(row), outboxId: outboxRow.id };
+    return {
+      review: toReview(row),
+      ...productState(product),
+      outboxId: outboxRow.id,
+    };
   } catch (err: unknown) {
     if (isForeignKeyViolation(err)) {
       return undefined;

@@ -70,9 +70,24 @@ export const reviews = pgTable(
 );
 
 /**
- * Durable invalidation: each write inserts the cache keys and groups it must invalidate in the same
- * transaction; the row is deleted once Redis confirmed the invalidation. Rows still present were not
- * (yet) applied and are retried by the Cron drain.
+ * The revision of every product id ever written through the API: a counter each write of the
+ * product (its row, its reviews, its deletion) raises in its own transaction, and which outlives
+ * the product, so a product deleted and created again keeps counting up. Every write takes this
+ * row's lock first, so one product's writes commit in revision order; the cache uses revisions as
+ * fences (a state is never stored over a newer one). Ids never written through the API (rows
+ * inserted behind its back) have revision 0.
+ */
+export const productRevisions = pgTable("product_revisions", {
+  productId: text("product_id").primaryKey(),
+  rev: bigint("rev", { mode: "number" }).notNull(),
+});
+
+/**
+ * Durable invalidation: each write inserts the cache keys and groups it must invalidate, and the
+ * revision it produced, in the same transaction. `applied_at` is set once Redis confirmed the
+ * invalidation; rows not applied yet are retried by the Cron drain. Applied rows are kept for the
+ * cache's lifetime of an entry (TTL + stale window) so they can be replayed when Redis loses data
+ * or comes back with older data, then pruned.
  */
 export const outbox = pgTable(
   "outbox",
@@ -80,10 +95,13 @@ export const outbox = pgTable(
     id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
     keys: text("keys").array().notNull(),
     groups: text("groups").array().notNull().default(sql`'{}'::text[]`),
+    /** The revision the write produced for `keys`; null: the keys are not versioned. */
+    rev: bigint("rev", { mode: "number" }),
     attempts: integer("attempts").notNull().default(0),
     createdAt: createdAt(),
+    appliedAt: timestamp("applied_at", { withTimezone: true, precision: 3 }),
   },
-  (t) => [index("outbox_created_idx").on(t.createdAt)],
+  (t) => [index("outbox_created_idx").on(t.createdAt), index("outbox_applied_idx").on(t.appliedAt)],
 );
 
 /** A product row as Drizzle returns it. */

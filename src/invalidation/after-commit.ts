@@ -1,12 +1,13 @@
 /**
- * What happens after a write committed: invalidate its cache entries in one Redis call, then drop
- * its outbox row. A failed invalidation never fails the write (Postgres committed; that is the
- * acknowledgement): it is retried in the background and, failing that, by the Cron drain.
+ * What happens after a write committed: apply its effects on the cache in one Redis call (the
+ * written state stored at once, locks deleted, pages voided), then mark its outbox row applied. A
+ * failed invalidation never fails the write (Postgres committed; that is the acknowledgement): it
+ * is retried in the background and, failing that, by the Cron drain.
  *
  * @module
  */
-import type { InvalidationTarget } from "../db/models";
-import { deleteOutboxRows, markOutboxAttempt } from "../db/outbox";
+import type { InvalidationTarget } from "lease-cache";
+import { markOutboxApplied, markOutboxAttempt } from "../db/outbox";
 import { describeError } from "../log";
 import type { Services } from "../services";
 
@@ -14,7 +15,12 @@ import type { Services } from "../services";
 export const INVALIDATION_RETRY_DELAYS_MS: readonly number[] = [100, 1000, 5000];
 
 /** What {@link invalidateAfterCommit} did inline. */
-export type InvalidationReport = { applied: boolean; cacheMs: number };
+export type InvalidationReport = {
+  applied: boolean;
+  cacheMs: number;
+  /** Redis's read-your-writes position after the call (for the write's bookmark), when tracked. */
+  syncToken?: string;
+};
 
 type Deps = Pick<Services, "db" | "cache" | "background" | "logger">;
 
@@ -30,8 +36,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /**
  * Applies `target` once inline (the write's response waits for it, which is what makes
- * read-after-write hold while Redis is reachable); on success the outbox row is deleted in the
- * background, on failure the background retries and leaves the row to the Cron drain.
+ * read-after-write hold while Redis is reachable); on success the outbox row is marked applied in
+ * the background, on failure the background retries and leaves the row to the Cron drain.
  */
 export async function invalidateAfterCommit(
   deps: Deps,
@@ -41,7 +47,13 @@ export async function invalidateAfterCommit(
 ): Promise<InvalidationReport> {
   const started = Date.now();
   try {
-    await deps.cache.invalidate(target);
+    const report = await deps.cache.invalidate(target);
+    deps.background.waitUntil(markApplied(deps, outboxId));
+    return {
+      applied: true,
+      cacheMs: Date.now() - started,
+      ...(report.syncToken === undefined ? {} : { syncToken: report.syncToken }),
+    };
   } catch (err: unknown) {
     deps.logger.log("warn", "invalidation failed; retrying in the background", {
       outboxId,
@@ -50,16 +62,14 @@ export async function invalidateAfterCommit(
     deps.background.waitUntil(retryInBackground(deps, target, outboxId, opts));
     return { applied: false, cacheMs: Date.now() - started };
   }
-  deps.background.waitUntil(dropOutboxRow(deps, outboxId));
-  return { applied: true, cacheMs: Date.now() - started };
 }
 
-async function dropOutboxRow(deps: Deps, outboxId: number): Promise<void> {
+async function markApplied(deps: Deps, outboxId: number): Promise<void> {
   try {
-    await deleteOutboxRows(deps.db, [outboxId]);
+    await markOutboxApplied(deps.db, [outboxId]);
   } catch (err: unknown) {
-    // The row stays; the Cron drain re-applies it (harmless) and deletes it.
-    deps.logger.log("warn", "could not delete an applied outbox row", {
+    // The row stays pending; the Cron drain re-applies it (harmless) and marks it.
+    deps.logger.log("warn", "could not mark an applied outbox row", {
       outboxId,
       error: describeError(err),
     });
@@ -76,8 +86,9 @@ async function retryInBackground(
   for (const delay of opts.retryDelaysMs ?? INVALIDATION_RETRY_DELAYS_MS) {
     await sleep(delay);
     try {
+      // The written state is still safe to store late: Redis keeps whatever is newer.
       await deps.cache.invalidate(target);
-      await dropOutboxRow(deps, outboxId);
+      await markApplied(deps, outboxId);
       return;
     } catch {
       // Keep trying; the last failure is reported below.

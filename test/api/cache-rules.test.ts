@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 /** The single-product read (the Neon server's `match` is a substring of the SQL text). */
-const PRODUCT_READ_SQL = 'where "products"."id" = $1';
+const PRODUCT_READ_SQL = 'AS "wanted" left join "products"';
 
 describe("one load per stampede (rule 3)", () => {
   it("sends Postgres one query when 20 requests in two isolates want the same cold product", async () => {

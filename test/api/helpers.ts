@@ -167,7 +167,10 @@ export async function startApiWithOwnDatabase(
 export type PersistedState = {
   product: Record<string, unknown> | null;
   reviews: number;
+  /** Outbox rows naming the product whose invalidation was not applied yet. */
   outboxIds: number[];
+  /** Every outbox row naming the product (applied ones are kept for replays). */
+  outboxRows: number[];
 };
 
 /** Snapshot of {@link PersistedState} for `id`. */
@@ -180,21 +183,22 @@ export async function stateOf(id: string): Promise<PersistedState> {
     "SELECT count(*)::int AS n FROM reviews WHERE product_id = $1",
     [id],
   );
-  const outbox = await sql<{ id: string }>(
-    "SELECT id FROM outbox WHERE EXISTS (SELECT 1 FROM unnest(keys) k WHERE k LIKE $1) ORDER BY id",
+  const outbox = await sql<{ id: string; applied: boolean }>(
+    "SELECT id, applied_at IS NOT NULL AS applied FROM outbox WHERE EXISTS (SELECT 1 FROM unnest(keys) k WHERE k LIKE $1) ORDER BY id",
     [`%:${id}`],
   );
   return {
     product: product ?? null,
     reviews: reviews?.n ?? 0,
-    outboxIds: outbox.map((r) => Number(r.id)),
+    outboxIds: outbox.filter((r) => !r.applied).map((r) => Number(r.id)),
+    outboxRows: outbox.map((r) => Number(r.id)),
   };
 }
 
 /**
  * Runs `request` and checks Postgres holds exactly what it held before for `id`: same product row
  * (version and updated_at included), same review count, no new outbox row (earlier writes' rows
- * may disappear meanwhile: their background cleanup is not this request's doing).
+ * may be marked applied or pruned meanwhile: that is not this request's doing).
  */
 export async function expectNothingPersisted<T>(id: string, request: () => Promise<T>): Promise<T> {
   const before = await stateOf(id);
@@ -202,7 +206,7 @@ export async function expectNothingPersisted<T>(id: string, request: () => Promi
   const after = await stateOf(id);
   expect(after.product).toEqual(before.product);
   expect(after.reviews).toBe(before.reviews);
-  expect(after.outboxIds.filter((o) => !before.outboxIds.includes(o))).toEqual([]);
+  expect(after.outboxRows.filter((o) => !before.outboxRows.includes(o))).toEqual([]);
   return result;
 }
 
@@ -211,9 +215,12 @@ export async function expectNothingPersisted<T>(id: string, request: () => Promi
  * and checks that none was: the request was answered before any cache or database work.
  */
 export async function expectNoBackendCalls<T>(request: () => Promise<T>): Promise<T> {
-  // Earlier writes delete their outbox rows in the background; let that finish so it is not
+  // Earlier writes mark their outbox rows applied in the background; let that finish so it is not
   // mistaken for this request's work.
-  await waitFor(async () => (await sql("SELECT 1 FROM outbox LIMIT 1")).length === 0, 3000);
+  await waitFor(
+    async () => (await sql("SELECT 1 FROM outbox WHERE applied_at IS NULL LIMIT 1")).length === 0,
+    3000,
+  );
   const before = await getFaults();
   await Promise.all([
     setRedisFaults({ mode: "error", match: [] }),

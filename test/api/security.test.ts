@@ -53,7 +53,7 @@ describe("CORS", () => {
       expect.arrayContaining(["GET", "HEAD", "PUT", "PATCH", "DELETE", "POST"]),
     );
     expect(res.headers.get("Access-Control-Allow-Headers")).toBe(
-      "Authorization,Content-Type,If-Match,If-None-Match",
+      "Authorization,Content-Type,If-Match,If-None-Match,Bookmark",
     );
     expect(res.headers.get("Access-Control-Allow-Credentials")).toBeNull();
     expect(res.headers.get("Vary")).toContain("Origin");
@@ -76,13 +76,13 @@ describe("CORS", () => {
     expect(res.headers.get("Access-Control-Allow-Credentials")).toBeNull();
   });
 
-  it("exposes ETag, X-Cache, Server-Timing and Location on actual responses", async () => {
+  it("exposes ETag, X-Cache, Server-Timing, Location, Bookmark, X-Request-Id and Retry-After on actual responses", async () => {
     const id = newId();
     await putProduct(w, id);
     const res = await w.fetch(`/products/${id}`, { headers: { Origin: SHOP } });
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe(SHOP);
     expect(res.headers.get("Access-Control-Expose-Headers")).toBe(
-      "ETag,X-Cache,Server-Timing,Location,X-Request-Id,Retry-After",
+      "ETag,X-Cache,Server-Timing,Location,Bookmark,X-Request-Id,Retry-After",
     );
   });
 });

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { describeEntry } from "lease-cache/testing";
 import pg from "pg";
 import { inject } from "vitest";
 import { type Isolates, startIsolates } from "../../check/consistency/isolates";
@@ -103,7 +104,7 @@ export const put = (w: Api, id: string, stock = 1) => call(w, "PUT", id, product
 
 let pool: pg.Pool | undefined;
 
-/** Postgres' row of product `id` (`null` when absent) and the outbox rows naming its cache key. */
+/** Postgres' row of product `id` (`null` when absent) and the pending outbox rows naming its cache key. */
 export async function persisted(
   id: string,
 ): Promise<{ version: number | null; stock: number | null; outbox: number }> {
@@ -113,7 +114,7 @@ export async function persisted(
     [id],
   );
   const { rows: outbox } = await pool.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM outbox WHERE $1 = ANY(keys)",
+    "SELECT count(*)::int AS n FROM outbox WHERE $1 = ANY(keys) AND applied_at IS NULL",
     [productKey(id)],
   );
   return {
@@ -163,21 +164,25 @@ export function productKey(id: string): string {
   return `${stack.cacheKeyPrefix}:product:${id}`;
 }
 
-/** The version held by the cache entry of product `id`: a number, "absent" (cached miss), or `null` (no entry). */
-export async function cachedVersion(id: string): Promise<number | "absent" | null> {
+/**
+ * The version held by the cache entry of product `id`: a number, "absent" (cached miss),
+ * "tombstone" (a miss that remembers a write's revision), or `null` (no entry).
+ */
+export async function cachedVersion(id: string): Promise<number | "absent" | "tombstone" | null> {
   const raw = await redis("GET", productKey(id));
   if (raw === null) {
     return null;
   }
-  const match = /^ca1\|[^|]*\|\d+\|(.*)$/s.exec(String(raw));
-  const payload = JSON.parse(match?.[1] ?? "null") as { a?: 1; v?: { version: number } } | null;
-  if (payload?.a === 1) {
-    return "absent";
+  const entry = describeEntry(String(raw));
+  if (entry.kind === "absent" || entry.kind === "tombstone") {
+    return entry.kind;
   }
-  if (typeof payload?.v?.version !== "number") {
+  const version =
+    entry.kind === "value" ? (entry.value as { version?: unknown }).version : undefined;
+  if (typeof version !== "number") {
     throw new Error(`torn or foreign cache entry for ${id}: ${String(raw)}`);
   }
-  return payload.v.version;
+  return version;
 }
 
 /** Polls `check` every 25 ms until it returns true; fails after `timeoutMs`. */

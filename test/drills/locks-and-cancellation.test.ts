@@ -23,7 +23,7 @@ import {
 } from "./drill-support";
 
 const LOCK_TTL_SECONDS = 3;
-const PRODUCT_LOAD = 'from "products" where';
+const PRODUCT_LOAD = 'AS "wanted" left join "products"';
 
 let groups: Isolates[] = [];
 

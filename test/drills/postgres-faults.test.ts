@@ -24,7 +24,7 @@ import {
 } from "./drill-support";
 
 /** Matches the product load (`select … from "products" where …`), not the writes' statements. */
-const PRODUCT_LOAD = 'from "products" where';
+const PRODUCT_LOAD = 'AS "wanted" left join "products"';
 
 let groups: Isolates[] = [];
 

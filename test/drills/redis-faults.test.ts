@@ -80,9 +80,16 @@ async function recover(id: string, version: number): Promise<void> {
   const after = await isolate();
   await after.scheduled();
   expect((await persisted(id)).outbox).toBe(0);
-  expect(await cachedVersion(id)).toBeNull();
+  // The drain has no written state: the old entry became a tombstone at the write's revision,
+  // unless the write's last background retry (5 s after it) was quicker and stored its state.
+  const cached = await cachedVersion(id);
+  expect(["tombstone", version]).toContain(cached);
   const miss = await read(first(after), id);
-  expect([miss.status, miss.xCache, miss.version]).toEqual([200, "MISS", version]);
+  expect([miss.status, miss.xCache, miss.version]).toEqual([
+    200,
+    cached === "tombstone" ? "MISS" : "HIT",
+    version,
+  ]);
   await waitFor("the refill", async () => (await cachedVersion(id)) === version);
   expect(await read(first(after), id)).toMatchObject({ xCache: "HIT", version });
 }

@@ -35,6 +35,12 @@ export type {
   CacheOutcome,
   CacheResult,
   CacheStatus,
+  GetOptions,
+  InvalidationReport,
   InvalidationTarget,
+  LoadContext,
   Loaded,
+  LoadedMeta,
+  Regression,
+  WrittenEntry,
 } from "./types.js";

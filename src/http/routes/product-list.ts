@@ -11,7 +11,7 @@ import { setCachedReadHeaders } from "../cache-headers";
 import { DEFAULT_PAGE_LIMIT, encodeCursor, productListQuerySchema } from "../schemas";
 import type { AppEnv } from "../types";
 import { validate } from "../validation";
-import { allowOnly } from "./shared";
+import { allowOnly, readOptionsOf } from "./shared";
 
 const PATH = "/products";
 
@@ -27,6 +27,7 @@ export function registerProductListRoutes(app: Hono<AppEnv>): void {
     const { cache, db, keys } = c.get("services");
     const { loaded, outcome } = await cache.get<ProductPage>(
       keys.page(limit, afterId),
+      // Pages are unversioned: always loaded from the primary, guarded by their group generation.
       async () => {
         const page = await listProducts(db, { afterId, limit });
         const last = page.items.at(-1);
@@ -38,6 +39,7 @@ export function registerProductListRoutes(app: Hono<AppEnv>): void {
           },
         };
       },
+      await readOptionsOf(c),
     );
     setCachedReadHeaders(c, outcome);
     // The loader never reports "absent"; an empty page is still a page.

@@ -1,6 +1,8 @@
 /**
- * `/products/:id`: read through the cache; `PUT`, `PATCH`, `DELETE` commit (with their outbox row)
- * and then invalidate the product, its review list and the product pages in one Redis call.
+ * `/products/:id`: read through the cache (from the replica when a revision proves it recent, at
+ * the revision a `Bookmark` names); `PUT`, `PATCH`, `DELETE` commit (with their outbox row) and
+ * then, in one Redis call, store the written state, void the leases and the product pages, and
+ * answer a `Bookmark`.
  *
  * Writes run: bearer auth → id check → rate limit → body checks → schema → work, so nothing that
  * fails earlier touches Redis or Postgres.
@@ -11,6 +13,7 @@ import type { Context, Hono } from "hono";
 import type { Product } from "../../db/models";
 import { deleteProduct, findProduct, updateProduct, upsertProduct } from "../../db/products";
 import { invalidateAfterCommit } from "../../invalidation/after-commit";
+import type { ProductWrite } from "../../resource-keys";
 import {
   etagOf,
   ifNoneMatchHits,
@@ -25,7 +28,7 @@ import { rateLimitWrites } from "../middleware/rate-limit";
 import { productInputSchema, productParamsSchema, productPatchSchema } from "../schemas";
 import type { AppEnv } from "../types";
 import { validate } from "../validation";
-import { allowOnly, loaded, since } from "./shared";
+import { allowOnly, readOptionsOf, setBookmark, since, versionedLoad } from "./shared";
 
 const PATH = "/products/:id";
 
@@ -33,19 +36,30 @@ const notFound = () => new AppError("not_found", "product not found");
 const preconditionFailed = () =>
   new AppError("precondition_failed", "If-Match does not match the current ETag");
 
-/** Finishes a write: invalidation, then `ETag` and `Server-Timing` for the written product. */
+/**
+ * Finishes a write: applies its effects on the cache (the written state stored, locks deleted,
+ * pages voided), then sets `Bookmark`, `ETag` and `Server-Timing`.
+ */
 async function afterCommit(
   c: Context<AppEnv>,
-  id: string,
+  write: ProductWrite,
   outboxId: number,
   dbMs: number,
-  version?: number,
 ): Promise<void> {
   const services = c.get("services");
-  const report = await invalidateAfterCommit(services, services.keys.invalidationFor(id), outboxId);
+  const report = await invalidateAfterCommit(
+    services,
+    services.keys.effectsOf(write, outboxId),
+    outboxId,
+  );
   c.header("Server-Timing", serverTiming({ cacheMs: report.cacheMs, dbMs }));
-  if (version !== undefined) {
-    c.header("ETag", etagOf(version));
+  await setBookmark(c, {
+    productId: write.id,
+    rev: write.rev,
+    ...(report.syncToken === undefined ? {} : { syncToken: report.syncToken }),
+  });
+  if (write.kind === "saved") {
+    c.header("ETag", etagOf(write.product.version));
   }
 }
 
@@ -53,9 +67,11 @@ async function afterCommit(
 export function registerProductRoutes(app: Hono<AppEnv>): void {
   app.get(PATH, validate("param", productParamsSchema), async (c) => {
     const { id } = c.req.valid("param");
-    const { cache, db, keys } = c.get("services");
-    const { loaded: result, outcome } = await cache.get<Product>(keys.product(id), async () =>
-      loaded(await findProduct(db, id)),
+    const services = c.get("services");
+    const { loaded: result, outcome } = await services.cache.get<Product>(
+      services.keys.product(id),
+      versionedLoad(services, (db) => findProduct(db, id)),
+      await readOptionsOf(c, id),
     );
     setCachedReadHeaders(c, outcome);
     if (!result.found) {
@@ -83,20 +99,33 @@ export function registerProductRoutes(app: Hono<AppEnv>): void {
       const condition = parseIfMatch(c.req.header("If-Match"));
       const started = Date.now();
       if (condition === undefined) {
-        const written = await upsertProduct(db, id, input, keys.invalidationFor(id));
-        await afterCommit(c, id, written.outboxId, since(started), written.product.version);
-        if (written.created) {
+        const written = await upsertProduct(db, id, input, keys.outboxTarget(id));
+        const { product, created, rev } = written;
+        await afterCommit(
+          c,
+          { kind: "saved", id, rev, product, created },
+          written.outboxId,
+          since(started),
+        );
+        if (created) {
           c.header("Location", `/products/${id}`);
-          return c.json(written.product, 201);
+          return c.json(product, 201);
         }
-        return c.json(written.product, 200);
+        return c.json(product, 200);
       }
       // With If-Match, PUT only replaces: an absent product fails the precondition (RFC 9110).
-      const result = await updateProduct(db, id, input, condition, keys.invalidationFor(id));
+      const result = await updateProduct(db, id, input, condition, keys.outboxTarget(id));
       if (result.kind !== "ok") {
         throw preconditionFailed();
       }
-      await afterCommit(c, id, result.outboxId, since(started), result.value.version);
+      const saved: ProductWrite = {
+        kind: "saved",
+        id,
+        rev: result.rev,
+        product: result.value,
+        created: false,
+      };
+      await afterCommit(c, saved, result.outboxId, since(started));
       return c.json(result.value, 200);
     },
   );
@@ -114,14 +143,21 @@ export function registerProductRoutes(app: Hono<AppEnv>): void {
       const { db, keys } = c.get("services");
       const started = Date.now();
       const condition = parseIfMatch(c.req.header("If-Match"));
-      const result = await updateProduct(db, id, patch, condition, keys.invalidationFor(id));
+      const result = await updateProduct(db, id, patch, condition, keys.outboxTarget(id));
       if (result.kind === "not_found") {
         throw notFound();
       }
       if (result.kind === "precondition_failed") {
         throw preconditionFailed();
       }
-      await afterCommit(c, id, result.outboxId, since(started), result.value.version);
+      const saved: ProductWrite = {
+        kind: "saved",
+        id,
+        rev: result.rev,
+        product: result.value,
+        created: false,
+      };
+      await afterCommit(c, saved, result.outboxId, since(started));
       return c.json(result.value, 200);
     },
   );
@@ -136,14 +172,19 @@ export function registerProductRoutes(app: Hono<AppEnv>): void {
       const { db, keys } = c.get("services");
       const started = Date.now();
       const condition = parseIfMatch(c.req.header("If-Match"));
-      const result = await deleteProduct(db, id, condition, keys.invalidationFor(id));
+      const result = await deleteProduct(db, id, condition, keys.outboxTarget(id));
       if (result.kind === "not_found") {
         throw notFound();
       }
       if (result.kind === "precondition_failed") {
         throw preconditionFailed();
       }
-      await afterCommit(c, id, result.outboxId, since(started));
+      await afterCommit(
+        c,
+        { kind: "deleted", id, rev: result.rev },
+        result.outboxId,
+        since(started),
+      );
       return c.body(null, 204);
     },
   );

@@ -1,6 +1,7 @@
 /**
  * `/products/:id/reviews`: the newest reviews with count and average, read through the cache; a
- * new review invalidates the review list, the product (its rating) and the product pages.
+ * new review stores the product's new state (its rating), leaves a tombstone for the review list,
+ * voids the product pages, and answers a `Bookmark`.
  *
  * @module
  */
@@ -15,7 +16,7 @@ import { rateLimitWrites } from "../middleware/rate-limit";
 import { productParamsSchema, reviewInputSchema } from "../schemas";
 import type { AppEnv } from "../types";
 import { validate } from "../validation";
-import { allowOnly, loaded, since } from "./shared";
+import { allowOnly, readOptionsOf, setBookmark, since, versionedLoad } from "./shared";
 
 const PATH = "/products/:id/reviews";
 
@@ -23,9 +24,11 @@ const PATH = "/products/:id/reviews";
 export function registerReviewRoutes(app: Hono<AppEnv>): void {
   app.get(PATH, validate("param", productParamsSchema), async (c) => {
     const { id } = c.req.valid("param");
-    const { cache, db, keys } = c.get("services");
-    const { loaded: result, outcome } = await cache.get<ReviewList>(keys.reviews(id), async () =>
-      loaded(await findReviewList(db, id)),
+    const services = c.get("services");
+    const { loaded: result, outcome } = await services.cache.get<ReviewList>(
+      services.keys.reviews(id),
+      versionedLoad(services, (db) => findReviewList(db, id)),
+      await readOptionsOf(c, id),
     );
     setCachedReadHeaders(c, outcome);
     if (!result.found) {
@@ -45,15 +48,24 @@ export function registerReviewRoutes(app: Hono<AppEnv>): void {
       const { id } = c.req.valid("param");
       const input = c.req.valid("json");
       const services = c.get("services");
-      const target = services.keys.invalidationFor(id);
       const started = Date.now();
-      const written = await insertReview(services.db, id, input, target);
+      const written = await insertReview(services.db, id, input, services.keys.outboxTarget(id));
       if (written === undefined) {
         throw new AppError("not_found", "product not found");
       }
       const dbMs = since(started);
-      const report = await invalidateAfterCommit(services, target, written.outboxId);
+      const { rev, product, outboxId } = written;
+      const report = await invalidateAfterCommit(
+        services,
+        services.keys.effectsOf({ kind: "reviewed", id, rev, product }, outboxId),
+        outboxId,
+      );
       c.header("Server-Timing", serverTiming({ cacheMs: report.cacheMs, dbMs }));
+      await setBookmark(c, {
+        productId: id,
+        rev,
+        ...(report.syncToken === undefined ? {} : { syncToken: report.syncToken }),
+      });
       return c.json(written.review, 201);
     },
   );
