@@ -1,6 +1,6 @@
 /**
- * The seed recipe, implemented literally as it is usually written (see
- * `/work/shared/reference/cache-anchors.md` §1a "Seed"), so the bench can compare against it:
+ * The seed recipe, implemented literally as it is usually written (see `docs/cache-design.md`,
+ * "The recipe we started from"), so the bench can compare against it:
  *
  * - a default `@upstash/redis/cloudflare` client (`new Redis({ url, token })`: automatic
  *   deserialization, auto-pipelining, 5 retries, no timeout);

@@ -2,7 +2,8 @@
  * `npm run bench`: the same scenarios through three read paths (no cache, the naive recipe, the
  * core) side by side in one run, inside workerd (Miniflare) against the local stack with injected
  * round-trip times. Prints a markdown table on stdout (progress on stderr) and writes
- * `bench/results/<timestamp>.json`, `latest.json` and `latest.svg`. Flags: see `lib/args.ts`.
+ * `bench/results/<timestamp>.json`, `latest.json`, `latest.svg` and the generated section of
+ * `docs/benchmarks.md` (all but the first skipped for `--only`). Flags: see `lib/args.ts`.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";

@@ -8,7 +8,7 @@
  *   and the state of the core's circuit breaker
  *
  * `path` is `nocache` (Postgres only), `naive` (the seed recipe, `naive-cache.ts`) or `core` (the
- * project's cache, built exactly as `src/http/services.ts` builds it). `serverMs` is the time from
+ * project's cache, built exactly as `src/services.ts` builds it). `serverMs` is the time from
  * the handler's start to its answer on the Worker's clock (which advances across I/O).
  */
 import { eq, sql } from "drizzle-orm";

@@ -1,6 +1,6 @@
 /**
  * `npm run dev`: the local stack (Redis, Postgres, Upstash REST and Neon servers, migrations) plus
- * `wrangler dev` serving the Worker on http://127.0.0.1:PORT. See README, "Local development".
+ * `wrangler dev` serving the Worker on http://127.0.0.1:PORT. See docs/local-development.md.
  *
  * Environment: `PORT` (default 8787), `API_TOKEN` (default {@link DEV_API_TOKEN}), `REDIS_URL`,
  * `DATABASE_URL`, `PGLITE_DIR` (default `.local/pglite`), `CACHE_KEY_PREFIX` (optional).

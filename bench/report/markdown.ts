@@ -1,4 +1,4 @@
-/** The markdown tables printed on stdout and pasted into the README. */
+/** The markdown tables: printed on stdout by the bench and rendered into `docs/benchmarks.md`. */
 import { ratio } from "../lib/summary";
 import type { BenchPath } from "../protocol";
 import type { BenchResults, TargetCheck } from "./results";

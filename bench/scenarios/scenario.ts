@@ -34,7 +34,7 @@ export type ScenarioContext = {
 export type Scenario = {
   id: string;
   title: string;
-  /** One sentence on what is measured, for the JSON and the README. */
+  /** One sentence on what is measured, for the JSON and the reports. */
   description: string;
   cluster: ClusterKind;
   rows: MetricRow[];

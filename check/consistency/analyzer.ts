@@ -1,5 +1,5 @@
 /**
- * Checks a history (reliability.md §3): per key, acknowledged writes sorted by completion with a
+ * Checks a history (docs/consistency-checker.md): per key, acknowledged writes sorted by completion with a
  * running maximum, and a binary search per read — O(n log n) overall.
  *
  * - **Stale read**: a read that returned a state older than the newest write acknowledged before the

@@ -1,7 +1,7 @@
 /**
  * An HTTP server speaking the Upstash Redis REST protocol (as `@upstash/redis` 1.39 uses it) over a
  * real Redis: `POST /` (one command), `POST /pipeline`, `POST /multi-exec`, plus the shared fault
- * control endpoint. See `/work/shared/reference/upstash-rest.md` §2–§12 and the checklist §16.
+ * control endpoint. Rules and known differences from Upstash: `README.md` next to this file.
  *
  * Every answer is JSON. 2xx/4xx carry Redis's own results and error texts; 5xx means the emulator
  * itself failed (Redis unreachable, an injected `http500`). Every protocol response carries an

@@ -7,7 +7,7 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** The contract's error codes (API.md, "Errors"), in the order of its table. */
+/** The contract's error codes (docs/api.md, "Errors"), in the order of its table. */
 export const ERROR_CODES = [
   "invalid_id",
   "validation_failed",

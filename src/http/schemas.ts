@@ -9,7 +9,7 @@ import type { Product, Review } from "../db/models";
 import type { ReviewList } from "../db/reviews";
 import { ERROR_CODES } from "./errors";
 
-/** The product id format (API.md): checked before any cache key is built or Postgres is touched. */
+/** The product id format (docs/api.md): checked before any cache key is built or Postgres is touched. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** Most products per page (`limit`). */

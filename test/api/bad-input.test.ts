@@ -1,5 +1,5 @@
 /**
- * The bad-input table of reliability.md §5 applied to this API's bodies and query strings: each
+ * Bad bodies and query strings (docs/api.md, "Errors" and the writable fields' rules): each
  * input is refused with the contract's status and code, and nothing reaches Postgres.
  * (Ids, tokens, sizes, content types and stale If-Match are in `products.errors.test.ts`.)
  */

@@ -1,5 +1,5 @@
 /**
- * API.md rule 3 (one load per stampede) and the `STALE` value of `X-Cache` (rule 5 and stale-while-
+ * docs/api.md rule 3 (one load per stampede) and the `STALE` value of `X-Cache` (rule 5 and stale-while-
  * revalidate), observed through the HTTP API.
  */
 import { afterEach, describe, expect, it } from "vitest";

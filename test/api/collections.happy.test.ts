@@ -1,5 +1,5 @@
 /**
- * The success rows of API.md's endpoint table for review lists, product pages, `/healthz` and
+ * The success rows of docs/api.md's endpoint table for review lists, product pages, `/healthz` and
  * `/openapi.json`, with the headers each must carry.
  */
 import { describe, expect, it } from "vitest";

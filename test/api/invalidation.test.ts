@@ -1,5 +1,5 @@
 /**
- * API.md "Cache behaviour that clients can rely on", rules 1, 2 and 4 (invalidation side):
+ * docs/api.md "Cache behaviour that clients can rely on", rules 1, 2 and 4 (invalidation side):
  * cached misses, read-after-write under concurrent readers, and invalidations that survive Redis
  * failures through the outbox (background retries, then the Cron drain).
  */

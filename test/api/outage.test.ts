@@ -1,5 +1,5 @@
 /**
- * API.md rules 4 and 5: with Postgres down, cached entries are still served and everything else is
+ * docs/api.md rules 4 and 5: with Postgres down, cached entries are still served and everything else is
  * `503 service_unavailable` with `Retry-After`, changing nothing; with Redis down, reads and writes
  * still succeed from Postgres (`X-Cache: BYPASS`) and `/healthz` says `degraded`.
  * Each test gets fresh isolates: a Redis outage opens the isolate's circuit breaker.

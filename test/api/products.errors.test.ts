@@ -1,5 +1,5 @@
 /**
- * API.md's error rows about what is addressed and who asks (400 invalid_id, 401, 404, 405), each
+ * docs/api.md's error rows about what is addressed and who asks (400 invalid_id, 401, 404, 405), each
  * with the envelope, its headers and nothing persisted. Write guards (412, 413, 415, 429) and 500
  * are in `writes.errors.test.ts`, 503 in `outage.test.ts`, the other 400s in `bad-input.test.ts`.
  */

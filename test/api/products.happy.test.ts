@@ -1,5 +1,5 @@
 /**
- * The success rows of API.md's endpoint table for `/products/:id`, with the headers each must carry.
+ * The success rows of docs/api.md's endpoint table for `/products/:id`, with the headers each must carry.
  * Review lists, pages, health and OpenAPI are in `collections.happy.test.ts`.
  */
 import { describe, expect, it } from "vitest";

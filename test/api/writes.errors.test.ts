@@ -1,5 +1,5 @@
 /**
- * API.md's error rows that guard writes (412 precondition_failed, 413 payload_too_large, 415
+ * docs/api.md's error rows that guard writes (412 precondition_failed, 413 payload_too_large, 415
  * unsupported_media_type, 429 rate_limited) and 500 internal for a bad configuration, each with the
  * envelope, its headers and nothing persisted.
  */

@@ -1,6 +1,6 @@
 /**
  * Drills: a lock holder that dies before filling, a request cancelled by its client mid-fill, and
- * a runtime killed mid-fill (reliability.md §4, faults 5 and 6). Waiters stay within their budget
+ * a runtime killed mid-fill (docs/fault-drills.md). Waiters stay within their budget
  * and make at most one extra load per isolate; a value is either fully set or absent, never torn;
  * no lock outlives LOCK_TTL_SECONDS; the next request after the lock is gone fills the cache.
  */

@@ -1,5 +1,5 @@
 /**
- * Drills: messages lost around a commit (reliability.md §4, faults 7 and 9).
+ * Drills: messages lost around a commit (docs/fault-drills.md).
  * - The invalidation after a commit fails — dropped (a Redis error) or applied with its answer
  *   lost: the write is still acknowledged, its outbox row survives, and the Worker's own
  *   background retry applies it (no Cron needed), after which reads see the new version.

@@ -1,5 +1,5 @@
 /**
- * Drills: Postgres slow and Postgres down (API.md rules 3 and 5). A slow Postgres makes misses
+ * Drills: Postgres slow and Postgres down (docs/api.md rules 3 and 5). A slow Postgres makes misses
  * slower but still correct, with one load per stampede; hits do not notice. A Postgres that is
  * down leaves cached entries served (HIT, or STALE past their fresh period) and answers the rest
  * 503 with Retry-After, writes included — and nothing changes, in Postgres or in the cache.

@@ -1,5 +1,5 @@
 /**
- * Drills: Redis down, slow, and answering errors (API.md rule 4). Reads and writes keep working
+ * Drills: Redis down, slow, and answering errors (docs/api.md rule 4). Reads and writes keep working
  * from Postgres with `X-Cache: BYPASS`, each cache call giving up within its timeout; the writes'
  * invalidations stay in the outbox and are applied once Redis is back; nothing acknowledged is lost.
  * Every drill starts fresh isolates (an outage opens the isolate's circuit breaker).

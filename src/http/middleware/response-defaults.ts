@@ -1,6 +1,6 @@
 /**
  * Headers every response gets unless a handler chose otherwise: `Cache-Control: no-store` (only
- * cached reads say `no-cache`, API.md "Headers") and `X-Content-Type-Options: nosniff`.
+ * cached reads say `no-cache`, docs/api.md "Headers") and `X-Content-Type-Options: nosniff`.
  *
  * @module
  */
