@@ -36,11 +36,16 @@ export const RACE_PROFILE: KnobProfile = {
 /**
  * Worker settings of every path: a Redis timeout far above the injected jitter (so the real core
  * does not time out on a loaded machine) but below the stall; no write rate limit (every request
- * comes from one address).
+ * comes from one address); entries that live 2 s (plus 1 s stale), because writers store their
+ * own state in the cache: without expiry the hot key would hardly ever miss, and a fill racing a
+ * write (what M1 and M3 break) needs a miss.
  */
 export const RACE_BINDINGS: Readonly<Record<string, string>> = {
   REDIS_TIMEOUT_MS: "750",
   RATE_LIMIT_WRITES: "1000000",
+  CACHE_TTL_SECONDS: "2",
+  STALE_TTL_SECONDS: "1",
+  NEGATIVE_TTL_SECONDS: "2",
 };
 
 /** Options of {@link runSuite}. */

@@ -7,7 +7,7 @@ import { luaPatches } from "./lua-patch";
 import type { Patch } from "./patch-plugin";
 
 /** A mutant's name. */
-export type MutantName = "M1" | "M2" | "M3" | "M4";
+export type MutantName = "M1" | "M2" | "M3" | "M4" | "M5" | "M6" | "M7" | "M8";
 
 /**
  * A mutant: what it breaks and how. `marker` is text that its bundle contains and the real
@@ -29,6 +29,8 @@ function script(name: string) {
 }
 
 const FILL = script("fill");
+const READ_OR_LEASE = script("readOrLease");
+const INVALIDATE = script("invalidate");
 
 /** The fill's checks (lease, revision fence) removed: a plain SET of whatever was loaded. */
 const M1_LEASE = "-- mutant M1: no lease check";
@@ -79,7 +81,56 @@ export const MUTANTS: Readonly<Record<MutantName, Mutant>> = {
     patches: [{ point: "upstash.signal", replaceNextLine: M4_CHANGE }],
     marker: "signal: AbortSignal.timeout(timeoutMs)",
   },
+  M5: {
+    name: "M5",
+    description:
+      "generation counters that restart from zero after a loss: a lost group generation reads as 0 and writers INCR it",
+    patches: [
+      ...luaPatches(READ_OR_LEASE, [
+        { point: "read.lost-generation", replaceNextLine: "    gen = '0' -- mutant M5" },
+      ]),
+      ...luaPatches(INVALIDATE, [
+        {
+          point: "invalidate.group",
+          replaceNextLine: "  redis.call('INCR', KEYS[2 * n + j]) -- mutant M5",
+        },
+      ]),
+    ],
+    marker: "-- mutant M5",
+  },
+  M6: {
+    name: "M6",
+    description:
+      "recovery replay off: the Cron job and the watermark regression replay nothing after Redis loses data or restores an old snapshot",
+    patches: [
+      { point: "replay.entry", insert: "  if (report.rows === 0) return report; // mutant M6" },
+    ],
+    marker: "if (report.rows === 0) return report;",
+  },
+  M7: {
+    name: "M7",
+    description:
+      "the writer's write-back without its fence: an invalidation stores the write's state even over a newer one",
+    patches: luaPatches(INVALIDATE, [
+      {
+        point: "invalidate.revision-fence",
+        replaceNextLine: "      local replace = true -- mutant M7",
+      },
+    ]),
+    marker: "-- mutant M7",
+  },
+  M8: {
+    name: "M8",
+    description:
+      "fills without the replica fence: loads read the replica whatever its revision, and the fill keeps a replica load over nothing stored",
+    patches: [
+      { point: "load.replica-allowed", replaceNextLine: "    if (dbReplica !== undefined) {" },
+      { point: "load.replica-recent", replaceNextLine: "      if (fromReplica !== undefined) {" },
+      ...luaPatches(FILL, [{ point: "fill.replica-fence", replaceNextLine: "  -- mutant M8" }]),
+    ],
+    marker: "-- mutant M8",
+  },
 };
 
 /** Mutant names in order. */
-export const MUTANT_NAMES: readonly MutantName[] = ["M1", "M2", "M3", "M4"];
+export const MUTANT_NAMES: readonly MutantName[] = ["M1", "M2", "M3", "M4", "M5", "M6", "M7", "M8"];

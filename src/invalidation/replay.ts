@@ -33,6 +33,7 @@ export async function replayRecentInvalidations(
   windowSeconds: number,
 ): Promise<ReplayReport> {
   const report: ReplayReport = { rows: 0, calls: 0 };
+  // @mutation-point replay.entry
   let afterId = 0;
   for (;;) {
     const rows = await recentlyAppliedRows(db, windowSeconds, REPLAY_BATCH_ROWS, afterId);

@@ -28,8 +28,10 @@ export function versionedLoad<T>(
 ): (ctx: LoadContext) => Promise<Loaded<T>> {
   return async (ctx) => {
     const { db, dbReplica } = services;
+    // @mutation-point load.replica-allowed
     if (dbReplica !== undefined && ctx.minRev !== undefined) {
       const fromReplica = await query(dbReplica).catch(() => undefined);
+      // @mutation-point load.replica-recent
       if (fromReplica !== undefined && fromReplica.rev >= ctx.minRev) {
         return { ...loaded(fromReplica.value), rev: fromReplica.rev, source: "replica" };
       }
