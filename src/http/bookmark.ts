@@ -31,10 +31,12 @@ const SHAPE = /^b1\.([A-Za-z0-9_-]{1,600})\.([A-Za-z0-9_-]{43})$/;
 
 type Payload = { k: string; p: string; r: number; s?: string };
 
-const keys = new Map<string, Promise<CryptoKey>>();
+type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
+const keys = new Map<string, Promise<HmacKey>>();
 
 /** The HMAC key of `secret` (imported once per isolate). */
-function hmacKey(secret: string): Promise<CryptoKey> {
+function hmacKey(secret: string): Promise<HmacKey> {
   let key = keys.get(secret);
   if (key === undefined) {
     key = crypto.subtle.importKey(

@@ -277,6 +277,10 @@ export function createCacheAside(
         parseInvalidateReply,
       );
       watermark.observe(reply.previousWatermark, options.onRegression);
+      if (target.writeId !== undefined) {
+        // Redis now holds at least this write's id: a later read that finds less lost it.
+        watermark.observe(Math.max(reply.previousWatermark ?? 0, target.writeId));
+      }
       const syncToken = options.redis.syncToken?.get();
       return { changed: reply.changed, ...(syncToken === undefined ? {} : { syncToken }) };
     },

@@ -83,7 +83,8 @@ export function upstashPort(redis: UpstashLike): RedisPort {
     evalshaRo: (sha1, keys, args) => redis.evalshaRo(sha1, keys, args),
     evalRo: (script, keys, args) => redis.evalRo(script, keys, args),
     syncToken: {
-      get: () => redis.readYourWritesSyncToken,
+      // The client reports "" before it has seen a token: no position at all.
+      get: () => redis.readYourWritesSyncToken || undefined,
       set: (token) => {
         redis.readYourWritesSyncToken = token;
       },
