@@ -1,21 +1,27 @@
 /**
- * `npm run bench`: the same scenarios through three read paths (no cache, the naive recipe, the
- * core) side by side in one run, inside workerd (Miniflare) against the local stack with injected
- * round-trip times. Prints a markdown table on stdout (progress on stderr) and writes
- * `bench/results/<timestamp>.json`, `latest.json`, `latest.svg` and the generated section of
- * `docs/benchmarks.md` (all but the first skipped for `--only`). Flags: see `lib/args.ts`.
+ * `npm run bench`: the same scenarios through every read path (no cache, the naive recipe, the
+ * core, and the peer libraries) side by side in one run, against the local stack with injected
+ * round-trip times: inside workerd (Miniflare), except the peers that cannot run there, which run
+ * in Node processes against the same servers (see `protocol.ts` `PATH_HOSTS`). Prints a markdown
+ * table on stdout (progress on stderr) and writes `bench/results/<timestamp>.json`, `latest.json`,
+ * `latest.svg` and the generated section of `docs/benchmarks.md` (all but the first skipped for
+ * `--only` and `--paths`). Flags: see `lib/args.ts`.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleWorker } from "../test/support/bundle-worker";
 import { parseArgs, USAGE } from "./lib/args";
-import { ROOT, startBenchStack } from "./lib/bench-stack";
-import { type Cluster, startCluster } from "./lib/cluster";
+import { type BenchStack, ROOT, startBenchStack } from "./lib/bench-stack";
+import { type Cluster, startWorkerdCluster } from "./lib/cluster";
+import { startNodeCluster } from "./lib/node-cluster";
+import { type RelayHandle, startRelay } from "./lib/relay";
 import { percentile } from "./lib/summary";
 import { NAIVE_MAX_TRIES } from "./naive-cache";
-import type { BenchPath } from "./protocol";
+import { REDIS_TCP_BINDING } from "./paths/bentocache";
+import { BENCH_PATHS, type BenchHost, type BenchPath, PATH_HOSTS } from "./protocol";
 import { factsLine, resultsTable, targetsTable } from "./report/markdown";
+import type { PathInfo } from "./report/paths";
 import { type BenchResults, checkTargets, type ScenarioResult } from "./report/results";
 import { readLatest, writeResults } from "./report/write-results";
 import { absentProbing } from "./scenarios/absent-probing";
@@ -25,10 +31,12 @@ import {
   expiringHotKeyNoStale,
   SHORT_TTL_SECONDS,
 } from "./scenarios/expiring-hot-key";
+import { flashSale } from "./scenarios/flash-sale";
 import { hitLatency } from "./scenarios/hit-latency";
 import { missLatency } from "./scenarios/miss-latency";
 import { readWriteMix } from "./scenarios/read-write-mix";
 import { type ClusterKind, freshState, type Metrics, type Scenario } from "./scenarios/scenario";
+import { staleFillRace } from "./scenarios/stale-fill-race";
 
 const SCENARIOS: readonly Scenario[] = [
   hitLatency,
@@ -36,11 +44,17 @@ const SCENARIOS: readonly Scenario[] = [
   coldStampede,
   absentProbing,
   readWriteMix,
+  flashSale,
+  staleFillRace,
   expiringHotKey,
   expiringHotKeyNoStale,
 ];
-const PATHS: readonly BenchPath[] = ["nocache", "naive", "core"];
 const WARM_ID = "warm-1";
+/** npm packages whose version the results name, by path. */
+const PEER_PACKAGES: Partial<Record<BenchPath, string>> = {
+  cachified: "@epic-web/cachified",
+  bentocache: "bentocache",
+};
 
 /** Bindings that differ per cluster kind (on top of wrangler.toml and the stack's). */
 const CLUSTER_BINDINGS: Record<ClusterKind, Record<string, string>> = {
@@ -56,9 +70,9 @@ function progress(line: string): void {
   );
 }
 
-/** Loads the scripts, the connections and each isolate's module state on every path. */
-async function warmUp(cluster: Cluster): Promise<void> {
-  for (const path of PATHS) {
+/** Loads the scripts, the connections and each isolate's module state on every path it serves. */
+async function warmUp(cluster: Cluster, paths: readonly BenchPath[]): Promise<void> {
+  for (const path of paths) {
     for (let i = 0; i < cluster.isolates * 3; i++) {
       await cluster.read(path, WARM_ID);
       await cluster.read(path, "warm-absent");
@@ -69,6 +83,27 @@ async function warmUp(cluster: Cluster): Promise<void> {
   await cluster.settle();
 }
 
+async function dispatchOverhead(cluster: Cluster): Promise<number | null> {
+  const pings: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    pings.push(await cluster.ping());
+  }
+  return percentile(pings, 50);
+}
+
+async function packageVersion(name: string): Promise<string | undefined> {
+  try {
+    const manifest = JSON.parse(
+      await readFile(join(ROOT, "node_modules", name, "package.json"), "utf8"),
+    ) as { version?: string };
+    return manifest.version;
+  } catch {
+    return undefined;
+  }
+}
+
+type Running = { kind: ClusterKind; clusters: Partial<Record<BenchHost, Cluster>> };
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -76,14 +111,22 @@ async function main(): Promise<void> {
     return;
   }
   const options = parseArgs(argv);
+  const paths = BENCH_PATHS.filter((p) => options.paths.length === 0 || options.paths.includes(p));
+  const hosts = [...new Set(paths.map((p) => PATH_HOSTS[p]))];
   const loadBefore = loadavg();
   progress(`load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}; starting the stack`);
   const stack = await startBenchStack();
   const outDir = await mkdtemp(join(tmpdir(), "eca-bench-"));
-  let cluster: { kind: ClusterKind; cluster: Cluster } | undefined;
+  let relay: RelayHandle | undefined;
+  let running: Running | undefined;
+  const stopClusters = async () => {
+    const clusters = Object.values(running?.clusters ?? {});
+    running = undefined;
+    await Promise.all(clusters.map((c) => c.dispose().catch(() => {})));
+  };
   const cleanup = async () => {
-    await cluster?.cluster.dispose().catch(() => {});
-    cluster = undefined;
+    await stopClusters();
+    await relay?.close().catch(() => {});
     await stack.close().catch((err: unknown) => progress(`stack close failed: ${String(err)}`));
     await rm(outDir, { recursive: true, force: true });
   };
@@ -95,59 +138,78 @@ async function main(): Promise<void> {
   process.once("SIGTERM", onSignal);
 
   const scenarios: ScenarioResult[] = [];
-  let dispatchOverheadP50Ms: number | null = null;
+  const overhead: Partial<Record<BenchHost, number | null>> = {};
   try {
     await stack.setLatency(options.redisMs, options.dbMs, {
       redisMs: options.redisJitterMs,
       dbMs: options.dbJitterMs,
     });
+    if (hosts.includes("node")) {
+      relay = await startRelay(ROOT, process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+      await relay.setLatency({ latencyMs: options.redisMs, jitterMs: options.redisJitterMs });
+    }
     await stack.seed([WARM_ID, ...SCENARIOS.flatMap((s) => s.seedIds(options))]);
     const scriptPath = await bundleWorker(join(ROOT, "bench/worker.ts"), outDir);
-    const clusterFor = async (kind: ClusterKind): Promise<Cluster> => {
-      if (cluster?.kind === kind) {
-        return cluster.cluster;
+    const start = (host: BenchHost, kind: ClusterKind): Promise<Cluster> => {
+      const bindings = { ...stack.bindings, ...CLUSTER_BINDINGS[kind] };
+      if (host === "node") {
+        const url = relay?.url ?? "";
+        return startNodeCluster({
+          root: ROOT,
+          isolates: options.isolates,
+          bindings: { ...bindings, [REDIS_TCP_BINDING]: url },
+        });
       }
-      await cluster?.cluster.dispose();
-      progress(`starting ${options.isolates} isolates (${kind})`);
-      const started = await startCluster({
+      return startWorkerdCluster({
         scriptPath,
         isolates: options.isolates,
-        bindings: { ...stack.bindings, ...CLUSTER_BINDINGS[kind] },
+        bindings,
         compatibilityDate: stack.compatibilityDate,
         compatibilityFlags: stack.compatibilityFlags,
       });
-      cluster = { kind, cluster: started };
-      await warmUp(started);
-      if (dispatchOverheadP50Ms === null) {
-        const pings: number[] = [];
-        for (let i = 0; i < 50; i++) {
-          pings.push(await started.ping());
-        }
-        dispatchOverheadP50Ms = percentile(pings, 50);
+    };
+    const clustersFor = async (kind: ClusterKind): Promise<Running["clusters"]> => {
+      if (running?.kind === kind) {
+        return running.clusters;
       }
-      return started;
+      await stopClusters();
+      progress(`starting ${options.isolates} isolates per host (${kind}): ${hosts.join(", ")}`);
+      const clusters: Running["clusters"] = {};
+      running = { kind, clusters };
+      for (const host of hosts) {
+        const cluster = await start(host, kind);
+        clusters[host] = cluster;
+        await warmUp(
+          cluster,
+          paths.filter((p) => PATH_HOSTS[p] === host),
+        );
+        overhead[host] ??= await dispatchOverhead(cluster);
+      }
+      return clusters;
     };
 
     const selected = SCENARIOS.filter(
       (s) => options.only.length === 0 || options.only.includes(s.id),
     );
-    const steps = selected.length * PATHS.length;
+    const steps = selected.length * paths.length;
     let step = 0;
     for (const scenario of selected) {
-      const running = await clusterFor(scenario.cluster);
-      const metrics = {} as Record<BenchPath, Metrics>;
-      const diagnostics = {} as ScenarioResult["diagnostics"];
-      for (const path of PATHS) {
+      const clusters = await clustersFor(scenario.cluster);
+      const metrics: ScenarioResult["metrics"] = {};
+      const diagnostics: ScenarioResult["diagnostics"] = {};
+      for (const path of paths) {
         step += 1;
         progress(`[${step}/${steps}] ${scenario.title} · ${path}`);
-        const ctx = {
-          cluster: running,
-          stack,
-          options,
-          fresh: () => freshState(running, stack),
-        };
-        metrics[path] = await scenario.run(ctx, path);
-        const { breakers, errors } = await running.settle();
+        const cluster = clusters[PATH_HOSTS[path]];
+        if (cluster === undefined) {
+          throw new Error(`no ${PATH_HOSTS[path]} cluster for ${path}`);
+        }
+        const result: Metrics = await scenario.run(
+          { cluster, stack, options, fresh: () => freshState(cluster, stack) },
+          path,
+        );
+        metrics[path] = result;
+        const { breakers, errors } = await cluster.settle();
         diagnostics[path] = { breakers, errors };
         if (Object.keys(errors).length > 0 || breakers.some((b) => b !== "closed")) {
           progress(`  breakers ${breakers.join(", ")}; errors ${JSON.stringify(errors)}`);
@@ -161,9 +223,37 @@ async function main(): Promise<void> {
     process.off("SIGTERM", onSignal);
     await cleanup();
   }
+  await report(stack, {
+    scenarios,
+    paths,
+    overhead,
+    loadBefore,
+    partial: options.only.length > 0 || options.paths.length > 0,
+    options,
+  });
+}
 
+type Collected = {
+  scenarios: ScenarioResult[];
+  paths: readonly BenchPath[];
+  overhead: Partial<Record<BenchHost, number | null>>;
+  loadBefore: number[];
+  partial: boolean;
+  options: ReturnType<typeof parseArgs>;
+};
+
+async function report(stack: BenchStack, run: Collected): Promise<void> {
+  const { options } = run;
   const previous = await readLatest();
   const machineCpus = cpus();
+  const pathInfo: PathInfo[] = await Promise.all(
+    run.paths.map(async (id) => {
+      const pkg = PEER_PACKAGES[id];
+      const version = pkg === undefined ? undefined : await packageVersion(pkg);
+      return { id, host: PATH_HOSTS[id], ...(version === undefined ? {} : { version }) };
+    }),
+  );
+  const nodeOverhead = run.overhead.node;
   const results: BenchResults = {
     date: new Date().toISOString(),
     machine: {
@@ -171,21 +261,27 @@ async function main(): Promise<void> {
       platform: `${process.platform} ${process.arch}`,
       cpus: machineCpus.length,
       cpuModel: machineCpus[0]?.model.trim() ?? "unknown",
-      loadAverage: { before: loadBefore, after: loadavg() },
+      loadAverage: { before: run.loadBefore, after: loadavg() },
     },
     settings: {
       ...options,
       compatibilityDate: stack.compatibilityDate,
       compatibilityFlags: stack.compatibilityFlags,
       naiveMaxTries: NAIVE_MAX_TRIES,
-      dispatchOverheadP50Ms,
+      dispatchOverheadP50Ms: run.overhead.workerd ?? null,
     },
-    scenarios,
-    targets: checkTargets(scenarios, previous?.throughput),
+    paths: pathInfo,
+    ...(nodeOverhead === undefined
+      ? {}
+      : {
+          nodeNote: `Node-hosted paths: ${options.isolates} Node processes, ioredis over TCP through a relay adding the same Redis round trip, dispatch overhead p50 ${nodeOverhead?.toFixed(1) ?? "n/a"} ms`,
+        }),
+    scenarios: run.scenarios,
+    targets: checkTargets(run.scenarios, run.paths, previous?.throughput),
     ...(previous?.throughput === undefined ? {} : { throughput: previous.throughput }),
     durationSeconds: (performance.now() - began) / 1000,
   };
-  const written = await writeResults(results, options.only.length > 0);
+  const written = await writeResults(results, run.partial);
   progress(`wrote ${written.join(", ")}`);
   process.stdout.write(
     [
@@ -194,9 +290,9 @@ async function main(): Promise<void> {
       "",
       resultsTable(results),
       "",
-      targetsTable(results.targets),
+      targetsTable(results),
       "",
-      `End-to-end times are measured by the bench (Node) around each request through Miniflare; "in-Worker" times are the Worker's own clock. The naive recipe's retry recursion is capped at ${NAIVE_MAX_TRIES} tries for the bench (a capped request counts as an error).`,
+      `End-to-end times are measured by the bench (Node) around each request; "in-Worker" times are the host's own clock. The naive recipe's retry recursion is capped at ${NAIVE_MAX_TRIES} tries for the bench (a capped request counts as an error).`,
       "",
     ].join("\n"),
   );

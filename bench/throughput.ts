@@ -158,7 +158,11 @@ async function main(): Promise<void> {
       await writeResults({
         ...latest,
         throughput: result,
-        targets: checkTargets(latest.scenarios, result),
+        targets: checkTargets(
+          latest.scenarios,
+          latest.paths.map((p) => p.id),
+          result,
+        ),
       });
     }
     process.stdout.write(

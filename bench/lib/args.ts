@@ -18,6 +18,8 @@ export type BenchOptions = {
   seed: number;
   /** Run only these scenario ids (`--only hit,mix`). @default [] (all) */
   only: string[];
+  /** Run only these paths (`--paths core,naive`). @default [] (all) */
+  paths: string[];
   /** `bench:throughput` only: seconds of load per measurement. @default 10 (`--duration`) */
   durationSeconds: number;
   /** `bench:throughput` only: concurrent connections. @default 50 (`--connections`) */
@@ -36,7 +38,10 @@ export const USAGE = `usage: npm run bench -- [--redis-ms N] [--db-ms N] [--isol
   --quick        fewer requests and shorter runs (smoke run)
   --seed N       seed of the read/write mix                               (default 1)
   --only a,b     run only these scenarios: hit, miss, stampede, absent, mix,
-                 expiring, expiring-no-stale                              (default all)
+                 flash, race, expiring, expiring-no-stale                 (default all)
+  --paths a,b    run only these paths: nocache, naive, core, cachified,
+                 bentocache                                               (default all)
+  (--only and --paths runs write a partial JSON and leave latest.* and the docs alone)
 bench:throughput only:
   --duration N   seconds of load per measurement                          (default 10)
   --connections N  concurrent connections                                 (default 50)
@@ -56,6 +61,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     connections: 50,
     rounds: 2,
     only: [],
+    paths: [],
   };
   type NumericField = {
     [K in keyof BenchOptions]: BenchOptions[K] extends number ? K : never;
@@ -78,8 +84,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       options.quick = true;
       continue;
     }
-    if (flag === "--only") {
-      options.only = (inline ?? argv[++i] ?? "").split(",").filter((id) => id !== "");
+    if (flag === "--only" || flag === "--paths") {
+      const list = (inline ?? argv[++i] ?? "").split(",").filter((id) => id !== "");
+      options[flag === "--only" ? "only" : "paths"] = list;
       continue;
     }
     const field = flag === undefined ? undefined : numeric[flag];

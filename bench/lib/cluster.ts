@@ -1,11 +1,21 @@
 /**
- * The bench Worker running as N isolates in one workerd (Miniflare), with a client that spreads
- * requests over them round-robin and times each one on this process's monotonic clock.
+ * The bench hosts' isolates and a client for them: requests are spread over the isolates
+ * round-robin (or sent to one) and timed on this process's monotonic clock. The isolates are
+ * copies of the bundled bench Worker in workerd ({@link startWorkerdCluster}) or Node processes
+ * (`node-cluster.ts`); the client is the same.
  */
 import { Agent, request } from "node:http";
 import { dirname } from "node:path";
 import { Miniflare } from "miniflare";
-import type { BenchPath, IsolateStats, ReadAnswer, WriteAnswer } from "../protocol";
+import type {
+  BenchHost,
+  BenchPath,
+  GateAnswer,
+  IsolateStats,
+  KindCalls,
+  ReadAnswer,
+  WriteAnswer,
+} from "../protocol";
 
 /** One timed request. Times are `performance.now()` of this process (one monotonic clock). */
 export type Sample = {
@@ -29,17 +39,39 @@ export type WriteSample = Sample & { answer?: WriteAnswer; error?: string };
 
 /** Outbound round trips of all isolates together, plus what went wrong since the last reset. */
 export type ClusterStats = Pick<IsolateStats, "redis" | "postgres" | "other" | "requests"> & {
+  byKind: { read: KindCalls; write: KindCalls };
   /** The core's circuit breaker per isolate (`closed`, `open`, `half-open`). */
   breakers: string[];
   /** Failed requests since the last reset: distinct error texts with their counts. */
   errors: Record<string, number>;
 };
 
+/** Options of one read. */
+export type ReadOptions = {
+  /** Send it to this isolate instead of the next one round-robin. */
+  isolate?: number;
+  /** Hold its loader after the query until the gate is released (see `handler.ts`). */
+  gate?: string;
+};
+
+/** Options of one write. */
+export type WriteOptions = {
+  /** Send it to this isolate instead of the next one round-robin. */
+  isolate?: number;
+  /** Set the product's stock to this value (else only its version is bumped). */
+  stock?: number;
+};
+
 /** A running set of isolates. */
 export type Cluster = {
   isolates: number;
-  read(path: BenchPath, id: string): Promise<ReadSample>;
-  write(path: BenchPath, id: string): Promise<WriteSample>;
+  host: BenchHost;
+  read(path: BenchPath, id: string, options?: ReadOptions): Promise<ReadSample>;
+  write(path: BenchPath, id: string, options?: WriteOptions): Promise<WriteSample>;
+  /** Waits until the gated read `token` on `isolate` has read Postgres; the version it read. */
+  gateReached(isolate: number, token: string): Promise<GateAnswer>;
+  /** Lets the gated read `token` on `isolate` go on. */
+  gateRelease(isolate: number, token: string): Promise<void>;
   /** Latency of `GET /stats` (no outbound I/O): the harness's own dispatch overhead, in ms. */
   ping(): Promise<number>;
   /** Zeroes every isolate's counters. */
@@ -52,7 +84,10 @@ export type Cluster = {
   dispose(): Promise<void>;
 };
 
-/** What {@link startCluster} needs. */
+/** One isolate's address: its base URL and the headers that route to it. */
+export type Endpoint = { base: string; headers: Record<string, string> };
+
+/** What {@link startWorkerdCluster} needs. */
 export type ClusterOptions = {
   scriptPath: string;
   isolates: number;
@@ -64,7 +99,7 @@ export type ClusterOptions = {
 };
 
 /** Starts `isolates` copies of the bundled bench Worker as separate isolates. */
-export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+export async function startWorkerdCluster(opts: ClusterOptions): Promise<Cluster> {
   const names = Array.from({ length: opts.isolates }, (_, i) => `bench-${i}`);
   const worker = (name: string) => ({
     name,
@@ -77,11 +112,30 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     bindings: opts.bindings,
   });
   // One workerd process per isolate (the default), or all isolates in one process.
-  const instances =
-    opts.sharedProcess === true
-      ? [new Miniflare({ cf: false, workers: names.map(worker) })]
-      : names.map((name) => new Miniflare({ cf: false, workers: [worker(name)] }));
+  const shared = opts.sharedProcess === true;
+  const instances = shared
+    ? [new Miniflare({ cf: false, workers: names.map(worker) })]
+    : names.map((name) => new Miniflare({ cf: false, workers: [worker(name)] }));
   const urls = await Promise.all(instances.map((mf) => mf.ready));
+  const endpoints = names.map((name, i) => {
+    const url = urls[shared ? 0 : i] ?? urls[0];
+    if (url === undefined) {
+      throw new Error("no Miniflare instance");
+    }
+    // Miniflare's entry routes on this header when several Workers share one workerd.
+    return { base: url.href, headers: { "MF-Route-Override": name } };
+  });
+  return clusterClient("workerd", endpoints, async () => {
+    await Promise.all(instances.map((mf) => mf.dispose()));
+  });
+}
+
+/** The bench client over `endpoints` (one per isolate); `close` stops the isolates. */
+export function clusterClient(
+  host: BenchHost,
+  endpoints: readonly Endpoint[],
+  close: () => Promise<void>,
+): Cluster {
   const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   let turn = 0;
   let errors: Record<string, number> = {};
@@ -89,20 +143,20 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const key = text.slice(0, 200);
     errors[key] = (errors[key] ?? 0) + 1;
   };
+  const next = () => turn++ % endpoints.length;
 
   /**
-   * Plain `node:http` to the isolate's workerd entry: much less client CPU per request than
+   * Plain `node:http` to the isolate's entry: much less client CPU per request than
    * `dispatchFetch`, which matters when hundreds of answers arrive at once.
    */
   function send(isolate: number, method: string, path: string) {
-    const base = urls[opts.sharedProcess === true ? 0 : isolate] ?? urls[0];
-    if (base === undefined) {
-      throw new Error("no Miniflare instance");
+    const endpoint = endpoints[isolate];
+    if (endpoint === undefined) {
+      throw new Error(`no isolate ${isolate}`);
     }
-    // Miniflare's entry routes on this header when several Workers share one workerd.
-    const headers = { "MF-Route-Override": names[isolate] ?? "bench-0", "content-length": "0" };
+    const headers = { ...endpoint.headers, "content-length": "0" };
     return new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(new URL(path, base), { method, agent, headers }, (res) => {
+      const req = request(new URL(path, endpoint.base), { method, agent, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () =>
@@ -116,10 +170,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   }
 
   async function timed<A>(
+    isolate: number,
     method: string,
     path: string,
   ): Promise<Sample & { answer?: A; error?: string }> {
-    const isolate = turn++ % names.length;
     const invokedAt = performance.now();
     try {
       const { status, text } = await send(isolate, method, path);
@@ -150,28 +204,49 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     }
   }
 
+  async function control(isolate: number, method: string, path: string): Promise<string> {
+    const { status, text } = await send(isolate, method, path);
+    if (status !== 200) {
+      throw new Error(`${method} ${path} on isolate ${isolate} answered ${status}: ${text}`);
+    }
+    return text;
+  }
+
   type Reported = IsolateStats & { breaker: string };
   async function allStats(): Promise<Reported[]> {
     return Promise.all(
-      names.map(async (_, i) => JSON.parse((await send(i, "GET", "/stats")).text) as Reported),
+      endpoints.map(async (_, i) => JSON.parse(await control(i, "GET", "/stats")) as Reported),
     );
   }
 
   return {
-    isolates: names.length,
-    read: (path, id) => timed<ReadAnswer>("GET", `/read/${path}/${id}`),
-    write: (path, id) => timed<WriteAnswer>("POST", `/write/${path}/${id}`),
+    isolates: endpoints.length,
+    host,
+    read(path, id, options = {}) {
+      const query = options.gate === undefined ? "" : `?gate=${encodeURIComponent(options.gate)}`;
+      return timed<ReadAnswer>(options.isolate ?? next(), "GET", `/read/${path}/${id}${query}`);
+    },
+    write(path, id, options = {}) {
+      const query = options.stock === undefined ? "" : `?stock=${options.stock}`;
+      return timed<WriteAnswer>(options.isolate ?? next(), "POST", `/write/${path}/${id}${query}`);
+    },
+    async gateReached(isolate, token) {
+      return JSON.parse(await control(isolate, "GET", `/gate/${token}/reached`)) as GateAnswer;
+    },
+    async gateRelease(isolate, token) {
+      await control(isolate, "POST", `/gate/${token}/release`);
+    },
     async ping() {
-      const isolate = turn++ % names.length;
+      const isolate = next();
       const started = performance.now();
       await send(isolate, "GET", "/stats");
       return performance.now() - started;
     },
     async resetStats() {
       errors = {};
-      await Promise.all(names.map((_, i) => send(i, "POST", "/stats/reset")));
+      await Promise.all(endpoints.map((_, i) => control(i, "POST", "/stats/reset")));
     },
-    async settle(timeoutMs = 30_000) {
+    async settle(timeoutMs = 120_000) {
       const deadline = performance.now() + timeoutMs;
       let previous = "";
       for (;;) {
@@ -193,20 +268,30 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     },
     async dispose() {
       agent.destroy();
-      await Promise.all(instances.map((mf) => mf.dispose()));
+      await close();
     },
   };
 }
 
-type Counts = Pick<IsolateStats, "redis" | "postgres" | "other" | "requests">;
+type Counts = Pick<ClusterStats, "redis" | "postgres" | "other" | "requests" | "byKind">;
 
 function sum(stats: readonly IsolateStats[]): Counts {
-  const total: Counts = { redis: 0, postgres: 0, other: 0, requests: 0 };
+  const total: Counts = {
+    redis: 0,
+    postgres: 0,
+    other: 0,
+    requests: 0,
+    byKind: { read: { redis: 0, postgres: 0 }, write: { redis: 0, postgres: 0 } },
+  };
   for (const s of stats) {
     total.redis += s.redis;
     total.postgres += s.postgres;
     total.other += s.other;
     total.requests += s.requests;
+    for (const kind of ["read", "write"] as const) {
+      total.byKind[kind].redis += s.byKind[kind].redis;
+      total.byKind[kind].postgres += s.byKind[kind].postgres;
+    }
   }
   return total;
 }

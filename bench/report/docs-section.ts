@@ -48,7 +48,7 @@ export function benchDocsSection(results: BenchResults): string {
     "",
     "![bench chart: read latency p50/p99 and Postgres queries per 1000 reads, per scenario and path](../bench/results/latest.svg)",
     "",
-    targetsTable(results.targets),
+    targetsTable(results),
     "",
     throughputParagraph(results.throughput),
   ].join("\n");

@@ -1,9 +1,7 @@
 /** The markdown tables: printed on stdout by the bench and rendered into `docs/benchmarks.md`. */
 import { ratio } from "../lib/summary";
-import type { BenchPath } from "../protocol";
+import { columnLabel, type PathInfo } from "./paths";
 import type { BenchResults, TargetCheck } from "./results";
-
-const PATHS: readonly BenchPath[] = ["nocache", "naive", "core"];
 
 function cell(value: number | null | undefined, digits: number): string {
   if (value === null || value === undefined || !Number.isFinite(value)) {
@@ -22,16 +20,19 @@ function ratioCell(core: number | null | undefined, naive: number | null | undef
 
 /** The results table: one bold line per scenario, then one line per metric. */
 export function resultsTable(results: BenchResults): string {
+  const paths = results.paths;
+  const blanks = paths.map(() => "").join(" | ");
   const lines = [
-    "| Scenario · metric | no cache | naive | core | core ÷ naive |",
-    "|---|--:|--:|--:|--:|",
+    `| Scenario · metric | ${paths.map(columnLabel).join(" | ")} | core ÷ naive |`,
+    `|---|${paths.map(() => "--:").join("|")}|--:|`,
   ];
   for (const scenario of results.scenarios) {
-    lines.push(`| **${scenario.title}** | | | | |`);
+    lines.push(`| **${scenario.title}** | ${blanks} | |`);
     for (const row of scenario.rows) {
       const digits = row.digits ?? 1;
-      const values = PATHS.map((p) => scenario.metrics[p][row.key]);
-      const [, naive, core] = values;
+      const values = paths.map((p) => scenario.metrics[p.id]?.[row.key]);
+      const naive = scenario.metrics.naive?.[row.key];
+      const core = scenario.metrics.core?.[row.key];
       lines.push(
         `| ${row.label} | ${values.map((v) => cell(v, digits)).join(" | ")} | ${row.ratio === true ? ratioCell(core, naive) : ""} |`,
       );
@@ -40,14 +41,22 @@ export function resultsTable(results: BenchResults): string {
   return lines.join("\n");
 }
 
-/** The targets table. */
-export function targetsTable(targets: readonly TargetCheck[]): string {
+/** The paths other than core, whose value of each target's measure the targets table shows. */
+function peerPaths(results: BenchResults): PathInfo[] {
+  return results.paths.filter((p) => p.id !== "core");
+}
+
+/** The targets table: core's measure, met or missed, and the same measure for the other paths. */
+export function targetsTable(results: BenchResults): string {
   const mark = (met: boolean | null) =>
     met === null ? "not measured" : met ? "met" : "**missed**";
+  const others = peerPaths(results);
+  const row = (t: TargetCheck) =>
+    `| ${t.target} | ${t.measured} | ${mark(t.met)} | ${others.map((p) => t.others?.[p.id] ?? "").join(" | ")} |`;
   return [
-    "| Target (core) | Measured | |",
-    "|---|---|---|",
-    ...targets.map((t) => `| ${t.target} | ${t.measured} | ${mark(t.met)} |`),
+    `| Target (core) | core, measured | | ${others.map(columnLabel).join(" | ")} |`,
+    `|---|---|---|${others.map(() => "---").join("|")}|`,
+    ...results.targets.map(row),
   ].join("\n");
 }
 
@@ -61,6 +70,7 @@ export function factsLine(results: BenchResults): string {
     `load average ${m.loadAverage.before.map((l) => l.toFixed(2)).join(" ")} before, ${m.loadAverage.after.map((l) => l.toFixed(2)).join(" ")} after`,
     `injected round trips: Redis ${s.redisMs} ms, Postgres ${s.dbMs} ms${s.redisJitterMs || s.dbJitterMs ? ` (+ jitter up to ${s.redisJitterMs} / ${s.dbJitterMs} ms)` : ""}`,
     `${s.isolates} isolates${s.quick ? ", quick run" : ""}`,
+    ...(results.nodeNote === undefined ? [] : [results.nodeNote]),
     `Miniflare dispatch overhead p50 ${cell(s.dispatchOverheadP50Ms, 1)} ms (included in end-to-end times)`,
     `naive retries capped at ${s.naiveMaxTries} tries`,
     `run took ${results.durationSeconds.toFixed(0)} s`,

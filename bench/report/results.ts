@@ -1,7 +1,9 @@
 /** The shape of `bench/results/*.json` and the target checks derived from it. */
 import type { BenchOptions } from "../lib/args";
+import { ratio } from "../lib/summary";
 import type { BenchPath } from "../protocol";
 import type { MetricRow, Metrics } from "../scenarios/scenario";
+import type { PathInfo } from "./paths";
 
 /** One scenario's outcome for every path. */
 export type ScenarioResult = {
@@ -9,9 +11,10 @@ export type ScenarioResult = {
   title: string;
   description: string;
   rows: MetricRow[];
-  metrics: Record<BenchPath, Metrics>;
+  /** The paths the scenario ran (all of the run's unless it says otherwise). */
+  metrics: Partial<Record<BenchPath, Metrics>>;
   /** Per path: the core's breaker per isolate after the run, and failed requests by error text. */
-  diagnostics: Record<BenchPath, { breakers: string[]; errors: Record<string, number> }>;
+  diagnostics: Partial<Record<BenchPath, { breakers: string[]; errors: Record<string, number> }>>;
 };
 
 /** `npm run bench:throughput`'s outcome (also merged into `latest.json`). */
@@ -35,8 +38,16 @@ export type ThroughputResult = {
   loadAverage: { before: number[]; after: number[] };
 };
 
-/** A target from the issue, as measured. */
-export type TargetCheck = { target: string; measured: string; met: boolean | null };
+/**
+ * A target from the issues, as measured: core's value and whether it meets the target, and the same
+ * measure for the other paths where it means something (`others`, by path).
+ */
+export type TargetCheck = {
+  target: string;
+  measured: string;
+  met: boolean | null;
+  others?: Partial<Record<BenchPath, string>>;
+};
 
 /** Everything one `npm run bench` writes. */
 export type BenchResults = {
@@ -55,6 +66,10 @@ export type BenchResults = {
     /** p50 of a request with no outbound I/O through the Miniflare dispatch (harness overhead). */
     dispatchOverheadP50Ms: number | null;
   };
+  /** The paths, in column order, and where each ran. */
+  paths: PathInfo[];
+  /** How the paths that ran in Node were run (shown in the facts line). */
+  nodeNote?: string;
   scenarios: ScenarioResult[];
   targets: TargetCheck[];
   throughput?: ThroughputResult;
@@ -62,64 +77,182 @@ export type BenchResults = {
 };
 
 const fmt = (v: number | null | undefined, digits = 1) =>
-  v === null || v === undefined ? "n/a" : v.toFixed(digits);
+  v === null || v === undefined || !Number.isFinite(v) ? "n/a" : v.toFixed(digits);
+const times = (v: number | null) => (v === null ? "n/a" : `${v.toFixed(2)}×`);
 
 /** `null` (not measured) when any of `values` is missing, else `check()`. */
 const measuredThen = (values: readonly (number | null | undefined)[], check: () => boolean) =>
-  values.some((v) => v === null || v === undefined) ? null : check();
+  values.some((v) => v === null || v === undefined || !Number.isFinite(v)) ? null : check();
 
-/** Checks the issue's targets against the core's measurements (throughput if present). */
+type Lookup = (id: string, path: BenchPath) => Metrics;
+
+/** One target: core's measure and verdict, the same measure for every other path. */
+function target(
+  paths: readonly BenchPath[],
+  text: string,
+  measure: (path: BenchPath) => string,
+  met: boolean | null,
+): TargetCheck {
+  const others: Partial<Record<BenchPath, string>> = {};
+  for (const path of paths.filter((p) => p !== "core")) {
+    others[path] = measure(path);
+  }
+  return { target: text, measured: measure("core"), met, others };
+}
+
+function hitTargets(paths: readonly BenchPath[], m: Lookup): TargetCheck[] {
+  const naive = m("hit", "naive");
+  const hitVsNaive = (key: "p50" | "p99") => (path: BenchPath) => {
+    const v = m("hit", path)[key];
+    return `${fmt(v)} ms (${times(ratio(v ?? null, naive[key] ?? null))} naive)`;
+  };
+  const core = m("hit", "core");
+  const within = (key: "p50" | "p99") =>
+    measuredThen([core[key], naive[key]], () => (core[key] ?? 0) <= 1.05 * (naive[key] ?? 0));
+  return [
+    target(paths, "hits: p50 ≤ 1.05× naive p50", hitVsNaive("p50"), within("p50")),
+    target(paths, "hits: p99 ≤ 1.05× naive p99", hitVsNaive("p99"), within("p99")),
+    target(
+      paths,
+      "hit: 1 Redis round trip, no query",
+      (p) =>
+        `${fmt(m("hit", p).redisPerRequest, 2)} Redis, ${fmt(m("hit", p).pgPerRequest, 2)} Postgres / request`,
+      measuredThen(
+        [core.redisPerRequest, core.pgPerRequest],
+        () => core.redisPerRequest === 1 && core.pgPerRequest === 0,
+      ),
+    ),
+  ];
+}
+
+function missTargets(paths: readonly BenchPath[], m: Lookup): TargetCheck[] {
+  const core = m("miss", "core");
+  return [
+    target(
+      paths,
+      "miss: 1 Redis round trip + 1 Postgres query on the critical path",
+      (p) =>
+        `${fmt(m("miss", p).redisCriticalPerRequest, 2)} Redis, ${fmt(m("miss", p).pgCriticalPerRequest, 2)} Postgres (${fmt(m("miss", p).redisPerRequest, 2)} Redis with the fill)`,
+      measuredThen(
+        [core.redisCriticalPerRequest, core.pgCriticalPerRequest],
+        () => core.redisCriticalPerRequest === 1 && core.pgCriticalPerRequest === 1,
+      ),
+    ),
+  ];
+}
+
+function stampedeTargets(paths: readonly BenchPath[], m: Lookup): TargetCheck[] {
+  const core = m("stampede", "core");
+  const s = (p: BenchPath) => m("stampede", p);
+  return [
+    target(
+      paths,
+      "cold stampede of 500 across the isolates: 1 Postgres load",
+      (p) => `max ${fmt(s(p).pgMaxPerStampede, 0)}, mean ${fmt(s(p).pgPerStampede, 1)}`,
+      measuredThen([core.pgMaxPerStampede], () => core.pgMaxPerStampede === 1),
+    ),
+    target(
+      paths,
+      "cold stampede: waiter p99 ≤ 30 ms over the fill time, in-Worker",
+      (p) =>
+        `${fmt(s(p).workerWaiterExcessP99)} ms in-Worker (${fmt(s(p).waiterExcessP99)} ms end to end)`,
+      measuredThen([core.workerWaiterExcessP99], () => (core.workerWaiterExcessP99 ?? 0) <= 30),
+    ),
+    target(
+      paths,
+      "cold stampede: ≤ 10 Redis round trips per request",
+      (p) => `max ${fmt(s(p).redisMaxPerRequest, 0)}, mean ${fmt(s(p).redisPerRequest, 2)}`,
+      measuredThen([core.redisMaxPerRequest], () => (core.redisMaxPerRequest ?? 0) <= 10),
+    ),
+  ];
+}
+
+/** Read p50 of scenario `id` against the same path's hit p50. */
+function vsHit(m: Lookup, id: string) {
+  return (p: BenchPath) => {
+    const v = m(id, p).p50;
+    const hit = m("hit", p).p50;
+    return `${fmt(v)} ms (${times(ratio(v ?? null, hit ?? null))} its hit p50)`;
+  };
+}
+
+function hotKeyTargets(paths: readonly BenchPath[], m: Lookup): TargetCheck[] {
+  const hitP50 = m("hit", "core").p50;
+  const mix = m("mix", "core");
+  const flash = m("flash", "core");
+  const noCacheOps = m("mix", "nocache").opsPerSecond;
+  const p50Within = (v: number | null | undefined) =>
+    measuredThen([v, hitP50], () => (v ?? 0) <= 1.5 * (hitP50 ?? 0));
+  const stale = (id: string) => (p: BenchPath) => fmt(m(id, p).staleReads, 0);
+  return [
+    target(paths, "mix: read p50 ≤ 1.5× hit p50", vsHit(m, "mix"), p50Within(mix.p50)),
+    target(
+      paths,
+      "mix: throughput ≥ 2× no cache",
+      (p) => {
+        const ops = m("mix", p).opsPerSecond;
+        return `${fmt(ops, 0)} ops/s (${times(ratio(ops ?? null, noCacheOps ?? null))} no cache)`;
+      },
+      measuredThen(
+        [mix.opsPerSecond, noCacheOps],
+        () => (mix.opsPerSecond ?? 0) >= 2 * (noCacheOps ?? 0),
+      ),
+    ),
+    target(
+      paths,
+      "mix: 0 stale reads",
+      stale("mix"),
+      measuredThen([mix.staleReads], () => mix.staleReads === 0),
+    ),
+    target(paths, "flash sale: read p50 ≤ 1.5× hit p50", vsHit(m, "flash"), p50Within(flash.p50)),
+    target(
+      paths,
+      "flash sale: ≤ 1 Postgres read per write",
+      (p) =>
+        `${fmt(m("flash", p).pgReadsPerWrite, 2)} (${fmt(m("flash", p).writesPerSecond, 1)} writes/s)`,
+      measuredThen([flash.pgReadsPerWrite], () => (flash.pgReadsPerWrite ?? 0) <= 1),
+    ),
+    target(
+      paths,
+      "flash sale: 0 stale reads",
+      stale("flash"),
+      measuredThen([flash.staleReads], () => flash.staleReads === 0),
+    ),
+  ];
+}
+
+function raceTargets(paths: readonly BenchPath[], m: Lookup): TargetCheck[] {
+  const core = m("race", "core");
+  return [
+    target(
+      paths,
+      "forced stale-fill race: the old version is never put back",
+      (p) => `${fmt(m("race", p).staleFills, 0)} of ${fmt(m("race", p).races, 0)} races`,
+      measuredThen([core.staleFills], () => core.staleFills === 0),
+    ),
+  ];
+}
+
+/** Checks the issues' targets against the core's measurements (throughput if present). */
 export function checkTargets(
   scenarios: readonly ScenarioResult[],
+  paths: readonly BenchPath[],
   throughput?: ThroughputResult,
 ): TargetCheck[] {
-  const core = (id: string) => scenarios.find((s) => s.id === id)?.metrics.core ?? {};
-  const hit = core("hit");
-  const miss = core("miss");
-  const stampede = core("stampede");
-  const checks: TargetCheck[] = [
+  const m: Lookup = (id, path) => scenarios.find((s) => s.id === id)?.metrics[path] ?? {};
+  return [
+    ...hitTargets(paths, m),
+    ...missTargets(paths, m),
+    ...stampedeTargets(paths, m),
+    ...hotKeyTargets(paths, m),
+    ...raceTargets(paths, m),
     {
-      target: "hit: 1 Redis round trip, no query",
-      measured: `${fmt(hit.redisPerRequest, 2)} Redis, ${fmt(hit.pgPerRequest, 2)} Postgres per request`,
-      met: measuredThen(
-        [hit.redisPerRequest, hit.pgPerRequest],
-        () => hit.redisPerRequest === 1 && hit.pgPerRequest === 0,
-      ),
-    },
-    {
-      target: "miss: 1 Redis round trip + 1 Postgres query on the critical path",
-      measured: `${fmt(miss.redisCriticalPerRequest, 2)} Redis, ${fmt(miss.pgCriticalPerRequest, 2)} Postgres on the critical path (fill: ${fmt(miss.redisPerRequest, 2)} Redis in total)`,
-      met: measuredThen(
-        [miss.redisCriticalPerRequest, miss.pgCriticalPerRequest],
-        () => miss.redisCriticalPerRequest === 1 && miss.pgCriticalPerRequest === 1,
-      ),
-    },
-    {
-      target: "cold stampede of 500: 1 Postgres load",
-      measured: `${fmt(stampede.pgPerStampede, 1)} per stampede on average, at most ${fmt(stampede.pgMaxPerStampede, 0)} (${fmt(stampede.repetitions, 0)} stampedes)`,
-      met: measuredThen([stampede.pgMaxPerStampede], () => stampede.pgMaxPerStampede === 1),
-    },
-    {
-      target: "cold stampede: waiter p99 ≤ 30 ms over the fill time",
-      measured: `${fmt(stampede.waiterExcessP99)} ms end-to-end, ${fmt(stampede.workerWaiterExcessP99)} ms in-Worker`,
-      met: measuredThen([stampede.waiterExcessP99], () => (stampede.waiterExcessP99 ?? 0) <= 30),
-    },
-    {
-      target: "cold stampede: ≤ 10 Redis round trips per request",
-      measured: `max ${fmt(stampede.redisMaxPerRequest, 0)}, mean ${fmt(stampede.redisPerRequest, 2)}`,
-      met: measuredThen(
-        [stampede.redisMaxPerRequest],
-        () => (stampede.redisMaxPerRequest ?? 0) <= 10,
-      ),
+      target: "hit throughput ≥ 0.8 of the bare-GET ceiling",
+      measured:
+        throughput === undefined
+          ? "not measured (run npm run bench:throughput)"
+          : `${throughput.ratio.toFixed(2)} (${throughput.subjectRequestsPerSecond.toFixed(0)} vs ${throughput.ceilingRequestsPerSecond.toFixed(0)} req/s, ${throughput.date.slice(0, 10)})`,
+      met: throughput === undefined ? null : throughput.ratio >= 0.8,
     },
   ];
-  checks.push({
-    target: "hit throughput ≥ 0.8 of the bare-GET ceiling",
-    measured:
-      throughput === undefined
-        ? "not measured (run npm run bench:throughput)"
-        : `${throughput.ratio.toFixed(2)} (${throughput.subjectRequestsPerSecond.toFixed(0)} vs ${throughput.ceilingRequestsPerSecond.toFixed(0)} req/s, ${throughput.date.slice(0, 10)})`,
-    met: throughput === undefined ? null : throughput.ratio >= 0.8,
-  });
-  return checks;
 }

@@ -4,11 +4,16 @@
  * per scenario (log scale; a zero is written as "0" on the axis).
  */
 import type { BenchPath } from "../protocol";
+import { PATH_NAMES } from "./paths";
 import type { BenchResults, ScenarioResult } from "./results";
 
-const PATHS: readonly BenchPath[] = ["nocache", "naive", "core"];
-const NAMES: Record<BenchPath, string> = { nocache: "no cache", naive: "naive", core: "core" };
-const COLORS: Record<BenchPath, string> = { nocache: "#8a8f98", naive: "#d9792b", core: "#2463b5" };
+const COLORS: Record<BenchPath, string> = {
+  nocache: "#8a8f98",
+  naive: "#d9792b",
+  core: "#2463b5",
+  cachified: "#3a9a5b",
+  bentocache: "#9b4fb0",
+};
 const SHORT: Record<string, string> = {
   hit: "hit",
   miss: "miss",
@@ -17,9 +22,10 @@ const SHORT: Record<string, string> = {
   "expiring-no-stale": "expiring (no SWR)",
   absent: "absent ids",
   mix: "read/write mix",
+  flash: "flash sale",
 };
 
-const WIDTH = 980;
+const WIDTH = 1200;
 const LEFT = 64;
 const RIGHT = 16;
 const PANEL_HEIGHT = 300;
@@ -39,6 +45,9 @@ function num(v: number): string {
 
 function pgPerThousand(s: ScenarioResult, path: BenchPath): number | null {
   const m = s.metrics[path];
+  if (m === undefined) {
+    return null;
+  }
   const perRead =
     m.pgPerRead ??
     m.pgPerRequest ??
@@ -47,7 +56,13 @@ function pgPerThousand(s: ScenarioResult, path: BenchPath): number | null {
 }
 
 /** Draws one panel of grouped bars on a log axis from `floor` to the next power of ten. */
-function panel(top: number, title: string, groups: Group[], floor: number): string {
+function panel(
+  top: number,
+  title: string,
+  groups: Group[],
+  floor: number,
+  paths: readonly BenchPath[],
+): string {
   const values = groups
     .flatMap((g) => g.bars.flatMap((b) => [b.low, b.high]))
     .filter((v): v is number => v !== null && v > 0);
@@ -67,9 +82,9 @@ function panel(top: number, title: string, groups: Group[], floor: number): stri
     );
   }
   const groupWidth = (WIDTH - LEFT - RIGHT) / groups.length;
-  const barWidth = Math.min(26, (groupWidth - 24) / PATHS.length);
+  const barWidth = Math.min(26, (groupWidth - 24) / paths.length);
   groups.forEach((group, gi) => {
-    const x0 = LEFT + gi * groupWidth + (groupWidth - barWidth * PATHS.length) / 2;
+    const x0 = LEFT + gi * groupWidth + (groupWidth - barWidth * paths.length) / 2;
     group.bars.forEach((bar, bi) => {
       const x = x0 + bi * barWidth;
       const color = COLORS[bar.path];
@@ -101,11 +116,14 @@ function panel(top: number, title: string, groups: Group[], floor: number): stri
 
 /** The whole SVG document for `results`. */
 export function benchChart(results: BenchResults): string {
-  const latency: Group[] = results.scenarios.map((s) => ({
+  const paths = results.paths.map((p) => p.id);
+  // Scenarios without read latencies (the forced race) have nothing to draw.
+  const drawn = results.scenarios.filter((s) => paths.some((p) => s.metrics[p]?.p50 != null));
+  const latency: Group[] = drawn.map((s) => ({
     name: SHORT[s.id] ?? s.id,
-    bars: PATHS.map((path) => {
-      const low = s.metrics[path].p50 ?? null;
-      const high = s.metrics[path].p99 ?? null;
+    bars: paths.map((path) => {
+      const low = s.metrics[path]?.p50 ?? null;
+      const high = s.metrics[path]?.p99 ?? null;
       return {
         path,
         low,
@@ -114,18 +132,22 @@ export function benchChart(results: BenchResults): string {
       };
     }),
   }));
-  const queries: Group[] = results.scenarios.map((s) => ({
+  const queries: Group[] = drawn.map((s) => ({
     name: SHORT[s.id] ?? s.id,
-    bars: PATHS.map((path) => {
+    bars: paths.map((path) => {
       const v = pgPerThousand(s, path);
       return { path, low: v, high: null, label: v === null ? "n/a" : num(v) };
     }),
   }));
   const legendY = 14;
-  const legend = PATHS.map(
-    (p, i) =>
-      `<rect x="${WIDTH - 300 + i * 96}" y="${legendY - 10}" width="12" height="12" fill="${COLORS[p]}"/><text x="${WIDTH - 284 + i * 96}" y="${legendY}" class="axis">${NAMES[p]}</text>`,
-  ).join("");
+  const legendStep = 96;
+  const legendX = WIDTH - RIGHT - paths.length * legendStep;
+  const legend = paths
+    .map(
+      (p, i) =>
+        `<rect x="${legendX + i * legendStep}" y="${legendY - 10}" width="12" height="12" fill="${COLORS[p]}"/><text x="${legendX + 16 + i * legendStep}" y="${legendY}" class="axis">${PATH_NAMES[p]}</text>`,
+    )
+    .join("");
   const s = results.settings;
   const caption = `${results.date.slice(0, 10)} · Redis +${s.redisMs} ms, Postgres +${s.dbMs} ms per round trip · ${s.isolates} isolates · ${results.machine.cpus} CPUs · Node ${results.machine.node}`;
   const height = 24 + PANEL_HEIGHT * 2 + 24;
@@ -136,8 +158,8 @@ export function benchChart(results: BenchResults): string {
 </style>
 <rect width="100%" height="100%" fill="#fff"/>
 ${legend}
-${panel(24, "Read latency, ms (log scale): solid p50, light p99 · labels p50 / p99", latency, 1)}
-${panel(24 + PANEL_HEIGHT, "Postgres queries per 1000 reads (log scale; 0 shown as 0)", queries, 0.1)}
+${panel(24, "Read latency, ms (log scale): solid p50, light p99 · labels p50 / p99", latency, 1, paths)}
+${panel(24 + PANEL_HEIGHT, "Postgres queries per 1000 reads (log scale; 0 shown as 0)", queries, 0.1, paths)}
 <text x="${LEFT}" y="${height - 8}" class="axis">${esc(caption)}</text>
 </svg>
 `;

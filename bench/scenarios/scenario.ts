@@ -1,4 +1,6 @@
 /** What every bench scenario is given and returns, plus the helpers they share. */
+import { Redis } from "@upstash/redis";
+import { resourceKeys } from "../../src/resource-keys";
 import type { BenchOptions } from "../lib/args";
 import type { BenchStack } from "../lib/bench-stack";
 import type { Cluster, ReadSample, Sample } from "../lib/cluster";
@@ -43,10 +45,25 @@ export type Scenario = {
   run(ctx: ScenarioContext, path: BenchPath): Promise<Metrics>;
 };
 
-/** `fresh()` for a cluster and stack. */
+/**
+ * `fresh()` for a cluster and stack. The core's watermark (the highest write id applied) is put
+ * back after the flush: the isolates remember the one they saw, and a Redis that forgot it would
+ * rightly make them replay every recent write in the background of the next scenario.
+ */
 export async function freshState(cluster: Cluster, stack: BenchStack): Promise<void> {
   await cluster.settle();
+  const redis = new Redis({
+    url: stack.upstash.url,
+    token: stack.upstash.token,
+    enableTelemetry: false,
+    automaticDeserialization: false,
+  });
+  const watermarkKey = resourceKeys(stack.prefix).watermark;
+  const watermark = await redis.get<string>(watermarkKey);
   await stack.flushKeys();
+  if (watermark !== null) {
+    await redis.set(watermarkKey, watermark);
+  }
   await cluster.resetStats();
 }
 
