@@ -15,6 +15,7 @@ import { eq, sql } from "drizzle-orm";
 import { createCacheAside, sharedBreaker } from "lease-cache";
 import { upstashPort } from "lease-cache/upstash";
 import { createDb, type Db } from "../src/db/client";
+import { PRODUCT_ID_PATTERN } from "../src/db/product-id";
 import { findProduct } from "../src/db/products";
 import { products } from "../src/db/schema";
 import { type Config, parseEnv } from "../src/env";
@@ -32,7 +33,9 @@ import {
 } from "./worker-stats";
 
 const PATHS: ReadonlySet<string> = new Set(["nocache", "naive", "core"]);
-const ROUTE = /^\/(read|write)\/(nocache|naive|core)\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})$/;
+const ROUTE = new RegExp(
+  `^/(read|write)/(nocache|naive|core)/(${PRODUCT_ID_PATTERN.source.slice(1, -1)})$`,
+);
 
 export default {
   async fetch(request: Request, env: Record<string, string>, ctx: ExecutionContext) {
