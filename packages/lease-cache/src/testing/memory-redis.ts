@@ -1,8 +1,8 @@
 /**
  * An in-memory {@link RedisPort} for pure unit tests: the cache's scripts re-implemented in
  * TypeScript over a Map, with a controllable clock and fault switches. `scripts-contract.ts` runs
- * the same behaviours against this and against real Redis (through the Upstash REST emulator), so
- * the two cannot drift apart.
+ * the same behaviours against this and against real Redis through every adapter, so the two cannot
+ * drift apart.
  */
 import { parseEnvelope } from "../envelope.js";
 import type { RedisPort } from "../redis-port.js";

@@ -1,8 +1,7 @@
 /**
  * Behaviour of the cache's Lua scripts, written once and run against every implementation of the
- * port: the in-memory stand-in (`src/cache/scripts-contract.test.ts`) and real Redis through the
- * Upstash REST emulator (`test/cache/scripts-contract.test.ts`). If the stand-in drifts from Redis,
- * one of the two runs fails.
+ * port: the in-memory stand-in and each adapter over real Redis (`upstashPort`, `ioredisPort`,
+ * `nodeRedisPort`). If the stand-in drifts from Redis, or an adapter from the others, a run fails.
  */
 import { describe, expect, it } from "vitest";
 import { encodeEntry } from "../envelope.js";
