@@ -3,7 +3,7 @@
  * direct-load state over a shared {@link MemoryRedis}; time and sleeping are controlled by the
  * test, so races are played out in a chosen order instead of hoped for.
  */
-import { type CacheAside, createCacheAside } from "../cache-aside.js";
+import { type CacheAside, createCacheAsideWith } from "../cache-aside.js";
 import { CircuitBreaker } from "../circuit-breaker.js";
 import { Coalescer } from "../coalescer.js";
 import { DirectLoads } from "../direct-loads.js";
@@ -55,7 +55,7 @@ export function isolate(redis: MemoryRedis, options: IsolateOptions = {}): TestI
   const now = () => redis.now;
   const breaker = new CircuitBreaker({ now });
   let tokens = 0;
-  const cache = createCacheAside(
+  const cache = createCacheAsideWith(
     {
       redis: options.port ?? redis,
       config: options.config,
