@@ -7,35 +7,13 @@
  *   the change and its outbox row, the Cron drain invalidates the old entry, and retrying the same
  *   PUT is safe.
  */
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { Isolates } from "../../check/consistency/isolates";
+import { describe, expect, it } from "vitest";
 import type { FaultSettings } from "../../emulators/shared/faults";
+import { newId, waitFor } from "../api/helpers";
 import { resetFaults, setDbFaults, setRedisFaults } from "../support/faults";
-import {
-  type Api,
-  cachedVersion,
-  closeBackdoors,
-  newId,
-  persisted,
-  put,
-  read,
-  startApi,
-  waitFor,
-} from "./drill-support";
+import { type Api, cachedVersion, persisted, put, read, useDrills } from "./drill-support";
 
-const groups: Isolates[] = [];
-
-async function isolate(): Promise<Isolates> {
-  const group = await startApi();
-  groups.push(group);
-  return group;
-}
-
-afterEach(async () => {
-  await resetFaults();
-  await Promise.all(groups.splice(0).map((g) => g.dispose()));
-});
-afterAll(() => closeBackdoors());
+const { isolates } = useDrills();
 
 /** A product at version 1, cached. */
 async function cachedProduct(w: Api, tag: string): Promise<string> {
@@ -55,8 +33,7 @@ describe("drill: the invalidation after a commit is lost", () => {
   ])(
     "acknowledges the write and applies the invalidation by retrying (%s)",
     async (_, fault, left) => {
-      const group = await isolate();
-      const [w] = group.targets as [Api];
+      const [w] = (await isolates()) as [Api];
       const id = await cachedProduct(w, "lost-del");
       await setRedisFaults(fault);
 
@@ -69,11 +46,8 @@ describe("drill: the invalidation after a commit is lost", () => {
       // What the lost call left in Redis, right after the acknowledgement.
       expect(await cachedVersion(id)).toBe(left);
       // The background retry (100 ms, 1 s, 5 s after the failure) applies it and drops the row.
-      await waitFor(
-        "the outbox row to be applied",
-        async () => (await persisted(id)).outbox === 0,
-        8000,
-      );
+      const applied = await waitFor(async () => (await persisted(id)).outbox === 0, 8000);
+      expect(applied, "the outbox row to be applied").toBe(true);
       expect(await cachedVersion(id)).toBeNull();
       expect(await read(w, id)).toMatchObject({ status: 200, xCache: "MISS", version: 2 });
     },
@@ -83,8 +57,7 @@ describe("drill: the invalidation after a commit is lost", () => {
 
 describe("drill: a write whose answer is lost after the commit", () => {
   it("reports an error, keeps the committed change and its invalidation, and is safe to retry", async () => {
-    const group = await isolate();
-    const [w] = group.targets as [Api];
+    const [w] = (await isolates()) as [Api];
     const id = await cachedProduct(w, "lost-answer");
     // The write batch (the only statement naming the outbox) commits; its answer never arrives.
     await setDbFaults({ mode: "lost-response", match: ["outbox"] });
@@ -102,7 +75,7 @@ describe("drill: a write whose answer is lost after the commit", () => {
     // Not acknowledged, so the old entry may still be served until the outbox is applied.
     expect(await read(w, id)).toMatchObject({ xCache: "HIT", version: 1 });
 
-    await group.scheduled();
+    await w.scheduled();
     expect((await persisted(id)).outbox).toBe(0);
     expect(await cachedVersion(id)).toBeNull();
     expect(await read(w, id)).toMatchObject({ status: 200, xCache: "MISS", version: 2 });
@@ -111,7 +84,8 @@ describe("drill: a write whose answer is lost after the commit", () => {
     const retried = await put(w, id, 2);
     expect([retried.status, retried.version]).toEqual([200, 3]);
     // The retry's own row is dropped in the background once its inline invalidation succeeded.
-    await waitFor("the retry's outbox row to go", async () => (await persisted(id)).outbox === 0);
+    const gone = await waitFor(async () => (await persisted(id)).outbox === 0);
+    expect(gone, "the retry's outbox row to go").toBe(true);
     expect(await persisted(id)).toEqual({ version: 3, stock: 2, outbox: 0 });
     expect(await read(w, id)).toMatchObject({ status: 200, xCache: "MISS", version: 3 });
   });
