@@ -90,7 +90,8 @@ export async function redis(command: (string | number)[]): Promise<unknown> {
   if (name === undefined) {
     throw new TypeError("redis(): empty command");
   }
-  direct ??= new Redis(stack.redisUrl, { maxRetriesPerRequest: 1 });
+  // RESP2 replies are the plain shapes above (ioredis defaults to RESP3).
+  direct ??= new Redis(stack.redisUrl, { protocol: 2, maxRetriesPerRequest: 1 });
   return direct.call(String(name), ...args);
 }
 
