@@ -3,6 +3,7 @@ import { describe, expect, inject, it } from "vitest";
 import { adminUrlFromEnv } from "../../harness/env";
 import { type RunStack, type RunStackOptions, startRunStack } from "../../harness/run-stack";
 import { createMigratedDatabase } from "../../harness/test-database";
+import { upstashCommand } from "../support/upstash-rest";
 
 const adminUrl = adminUrlFromEnv();
 
@@ -25,13 +26,9 @@ async function databaseExists(name: string): Promise<boolean> {
   return rows.length === 1;
 }
 
-async function redis(stack: RunStack, cmd: string[]): Promise<unknown> {
-  const res = await fetch(stack.upstashUrl, {
-    method: "POST",
-    headers: { authorization: `Bearer ${stack.upstashToken}` },
-    body: JSON.stringify(cmd),
-  });
-  return ((await res.json()) as { result: unknown }).result;
+/** A command through the run's own Upstash REST server. */
+function redis(stack: RunStack, cmd: string[]): Promise<unknown> {
+  return upstashCommand({ url: stack.upstashUrl, token: stack.upstashToken }, cmd);
 }
 
 /** Starts the stack a separate run would get (the global setup's), without a Worker bundle. */
