@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { ReplicaStats } from "../upstash-rest/replica-router";
 import { RespClient } from "../upstash-rest/resp-client";
 import { startUpstashRestServer, type UpstashRestServer } from "../upstash-rest/server";
+import { closedPort } from "../upstash-rest/test-support";
 import { type RedisPair, startRedisPair } from "./redis-pair";
 
 const TOKEN = `read-region-${randomBytes(6).toString("hex")}`;
@@ -161,6 +162,35 @@ describe("read-region routing with a lagging replica (300 ms)", () => {
       expect(performance.now() - began).toBeLessThan(1500);
     } finally {
       await impatient.close();
+    }
+  });
+});
+
+describe("an unreachable read region", () => {
+  test("reads fall back to the primary instead of failing", async () => {
+    const deadReplica = await startUpstashRestServer({
+      redisUrl: pair.primaryUrl,
+      replicaUrl: `redis://127.0.0.1:${await closedPort()}`,
+      token: TOKEN,
+    });
+    try {
+      pair.setLag(0);
+      const redis = client({}, deadReplica);
+      const key = freshKey();
+      await redis.set(key, "kept");
+      const began = performance.now();
+      const { value, moved } = await counted(() => redis.get(key), deadReplica);
+      expect(value).toBe("kept");
+      expect(moved).toEqual({ primary: 1, waited: 1, fellBack: 1 });
+      // Without waiting out syncWaitMs (1 s): an unreachable replica cannot catch up.
+      expect(performance.now() - began).toBeLessThan(500);
+      const { moved: untokened } = await counted(
+        () => client({ readYourWrites: false }, deadReplica).get(key),
+        deadReplica,
+      );
+      expect(untokened).toEqual({ primary: 1, fellBack: 1 });
+    } finally {
+      await deadReplica.close();
     }
   });
 });

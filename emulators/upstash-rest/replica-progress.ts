@@ -33,7 +33,7 @@ export class ReplicaProgress {
 
   /**
    * Resolves `true` as soon as the replica has applied `target`, `false` when `timeoutMs` passes
-   * first. Never rejects: an unreachable replica simply never reaches anything.
+   * first or the replica cannot be asked (unreachable: waiting would not help). Never rejects.
    */
   reach(target: number, timeoutMs: number): Promise<boolean> {
     if (this.#offset >= target) {
@@ -69,12 +69,12 @@ export class ReplicaProgress {
     this.#polling = true;
     try {
       while (this.#waiters.size > 0) {
-        await this.#refresh();
+        const asked = await this.#refresh();
         for (const waiter of this.#waiters) {
-          if (this.#offset >= waiter.target) {
+          if (!asked || this.#offset >= waiter.target) {
             clearTimeout(waiter.timer);
             this.#waiters.delete(waiter);
-            waiter.resolve(true);
+            waiter.resolve(asked);
           }
         }
         if (this.#waiters.size > 0) {
@@ -87,12 +87,14 @@ export class ReplicaProgress {
     }
   }
 
-  async #refresh(): Promise<void> {
+  /** Reads the offset; `false` when the replica could not be asked (the last value stays). */
+  async #refresh(): Promise<boolean> {
     try {
       // Not max(): after a full resync on a new history the offset may legitimately go down.
       this.#offset = (await readReplicationState(this.#client)).offset;
+      return true;
     } catch {
-      // Unreachable or broken replica: keep the last value; waiters time out and fall back.
+      return false;
     }
   }
 }

@@ -124,7 +124,7 @@ export class ReplicaRouter {
     token: number,
     run: RunOn,
   ): Promise<Omit<Served, "token"> | undefined> {
-    if (this.#progress.offset < token) {
+    if (token > 0 && this.#progress.offset < token) {
       this.stats.waited += 1;
       if (!(await this.#progress.reach(token, this.#syncWaitMs))) {
         return undefined;
