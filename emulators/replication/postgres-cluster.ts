@@ -6,12 +6,26 @@
  * `runuser` and data directories are handed to that user; otherwise they run as the current user.
  * `initdb` runs once per machine and binary version: its output is kept as a template in the
  * temporary directory and copied for every new primary (a copy takes ~0.1 s, `initdb` ~1.5 s).
+ * Clusters live in memory (`/dev/shm`) when it has room, since they are thrown away anyway and a
+ * busy disk made copies and base backups ten times slower; else in the OS temporary directory.
+ * WAL segments are 1 MB instead of 16 MB, for the same reason.
  * @module
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { appendFile, chown, mkdtemp, readdir, readFile, rename, rm } from "node:fs/promises";
+import {
+  access,
+  appendFile,
+  chown,
+  constants,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  statfs,
+} from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -26,6 +40,11 @@ export const PG_SYSTEM_USER = "postgres";
 
 /** Prefix of every temporary directory this module creates (templates and pairs). */
 export const TEMP_PREFIX = "eca-pg";
+
+/** Memory-backed directory used for clusters when it has {@link MIN_SHM_BYTES} free. */
+const SHM_DIR = "/dev/shm";
+// A template and a few pairs fit easily; Docker's default 64 MB /dev/shm does not qualify.
+const MIN_SHM_BYTES = 1024 * 1024 * 1024;
 
 /**
  * Settings of every cluster, primary and standby alike (a standby inherits the primary's file).
@@ -53,8 +72,28 @@ host all all 127.0.0.1/32 trust
 host replication all 127.0.0.1/32 trust
 `;
 
-// Bump when BASE_CONFIG or HBA_LINES change, so that an old template is not reused.
-const TEMPLATE_REVISION = 1;
+// Bump when BASE_CONFIG, HBA_LINES or the initdb options change, so an old template is not reused.
+const TEMPLATE_REVISION = 2;
+
+let base: Promise<string> | undefined;
+
+/** Where clusters and templates go: `PG_PAIR_DIR`, else `/dev/shm` with room, else tmpdir(). */
+export function clusterBaseDir(): Promise<string> {
+  base ??= (async () => {
+    const fromEnv = process.env.PG_PAIR_DIR;
+    if (fromEnv !== undefined && fromEnv !== "") {
+      return fromEnv;
+    }
+    try {
+      await access(SHM_DIR, constants.W_OK);
+      const stats = await statfs(SHM_DIR);
+      return stats.bavail * stats.bsize >= MIN_SHM_BYTES ? SHM_DIR : tmpdir();
+    } catch {
+      return tmpdir();
+    }
+  })();
+  return base;
+}
 
 /**
  * The directory of the Postgres binaries: `PG_BIN_DIR`, else the highest major version under
@@ -119,7 +158,7 @@ function postgresIds(): Promise<{ uid: number; gid: number }> {
 
 /** A new temporary directory owned by the cluster user. */
 export async function makeClusterRoot(label: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}${label}-`));
+  const dir = await mkdtemp(join(await clusterBaseDir(), `${TEMP_PREFIX}${label}-`));
   await handToPostgres(dir);
   return dir;
 }
@@ -144,7 +183,7 @@ async function buildTemplate(binDir: string): Promise<string> {
     .update(`${version}|${userInfo().uid}|${TEMPLATE_REVISION}|${binDir}`)
     .digest("hex")
     .slice(0, 12);
-  const home = join(tmpdir(), `${TEMP_PREFIX}-template-${key}`);
+  const home = join(await clusterBaseDir(), `${TEMP_PREFIX}-template-${key}`);
   const data = join(home, "data");
   if (existsSync(join(home, "ready"))) {
     return data;
@@ -161,6 +200,7 @@ async function buildTemplate(binDir: string): Promise<string> {
       "--no-sync",
       "--encoding=UTF8",
       "--no-locale",
+      "--wal-segsize=1",
     ]);
     await appendFile(join(dataDir, "postgresql.conf"), BASE_CONFIG);
     await appendFile(join(dataDir, "pg_hba.conf"), HBA_LINES);
@@ -214,9 +254,10 @@ export async function stopCluster(binDir: string, dataDir: string): Promise<void
  */
 export async function reapOrphans(binDir: string, label: string): Promise<void> {
   const prefix = `${TEMP_PREFIX}${label}-`;
-  const names = (await readdir(tmpdir())).filter((name) => name.startsWith(prefix));
+  const dir = await clusterBaseDir();
+  const names = (await readdir(dir)).filter((name) => name.startsWith(prefix));
   for (const name of names) {
-    const root = join(tmpdir(), name);
+    const root = join(dir, name);
     const owner = Number(await readFile(join(root, "owner.pid"), "utf8").catch(() => "NaN"));
     if (!Number.isInteger(owner) || owner === process.pid || isAlive(owner)) {
       continue;
