@@ -12,14 +12,7 @@ import {
   type RedisPort,
   RedisUnavailableError,
 } from "lease-cache";
-import {
-  Background,
-  cacheScripts,
-  countingLoader,
-  isolate,
-  latch,
-  MemoryRedis,
-} from "lease-cache/testing";
+import { Background, cacheScripts, countingLoader, isolate, latch } from "lease-cache/testing";
 import { describe, expect, it } from "vitest";
 import { type AdapterSubject, CONTRACT_TIMEOUT_MS } from "./subjects";
 
@@ -152,9 +145,9 @@ export function registerCacheContract(subject: () => AdapterSubject): void {
         }
       });
       // The loader holds until all 50 first reads are in (one lease, 49 "locked"), and waiters
-      // sleep until the fill landed: the order is fixed, not raced. Only the harness's clock and
-      // sleep are used; every isolate talks to the subject's Redis.
-      const clock = new MemoryRedis();
+      // sleep until the fill landed: the order is fixed, not raced. Every isolate talks to the
+      // subject's Redis and shares one test clock.
+      const clock = { now: 0 };
       const isolates = Array.from({ length: 50 }, () =>
         isolate(clock, { port, config, sleep: () => filled.promise }),
       );
