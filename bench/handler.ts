@@ -14,6 +14,7 @@
  * advances it across I/O).
  */
 import { type BackgroundContext, sharedBreaker } from "lease-cache";
+import { PRODUCT_ID_PATTERN } from "../src/db/product-id";
 import { parseEnv } from "../src/env";
 import { NaiveGaveUpError } from "./naive-cache";
 import type { BenchPathImpl, PathContext, ReadHooks, WriteChange } from "./paths/path";
@@ -36,7 +37,7 @@ export type BenchHandler = (
   background: BackgroundContext,
 ) => Promise<Response>;
 
-const ID = "[A-Za-z0-9][A-Za-z0-9_-]{0,63}";
+const ID = PRODUCT_ID_PATTERN.source.slice(1, -1);
 const ROUTE = new RegExp(`^/(read|write)/(${BENCH_PATHS.join("|")})/(${ID})$`);
 const GATE_ROUTE = new RegExp(`^/gate/(${ID})/(reached|release)$`);
 

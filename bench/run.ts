@@ -10,7 +10,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { bundleWorker } from "../test/support/bundle-worker";
+import { bundleWorker } from "../harness/bundle-worker";
 import { parseArgs, USAGE } from "./lib/args";
 import { type BenchStack, ROOT, startBenchStack } from "./lib/bench-stack";
 import { type Cluster, startWorkerdCluster } from "./lib/cluster";

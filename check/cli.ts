@@ -1,8 +1,8 @@
 /**
- * `npm run check:consistency`: starts a private stack (fresh Postgres database, Upstash REST and
- * Neon servers over the local Redis and Postgres — the integration tests' setup), then runs the
- * consistency checker against the real core and every mutant, prints a short report and writes
- * JSON to `check/results/`. Exit code 0 when the real core is clean and every mutant is caught.
+ * `npm run check:consistency`: starts a private stack (`harness/run-stack.ts`, as the integration
+ * tests do: fresh Postgres database, Upstash REST and Neon servers over the local Redis and
+ * Postgres), then runs the consistency checker against the real core and every mutant, prints a
+ * short report and writes JSON to `check/results/`. Exit code 0 when the real core is clean and every mutant is caught.
  *
  * Flags: `--seed N` (default: random, printed), `--duration S` seconds per path (default 60),
  * `--mutant all|none|M1,M3` (default all), `--isolates N` (default 2), `--out DIR`,
@@ -12,8 +12,7 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import setupStack from "../test/global-setup";
-import type { ProvidedStack } from "../test/support/provided";
+import { startRunStack } from "../harness/run-stack";
 import { formatReport, verdictOf, writeJsonReport } from "./consistency/report";
 import { type CheckResult, runCheck } from "./consistency/run";
 import { type PathName, RACE_BINDINGS, RACE_PROFILE, runSuite } from "./consistency/suite";
@@ -46,22 +45,15 @@ const results: CheckResult[] = [];
 const print = (r: CheckResult) => console.log(formatReport([r]));
 const baseUrl = values["base-url"];
 if (baseUrl === undefined) {
-  let stack: ProvidedStack | undefined;
-  const teardown = await setupStack({
-    provide: (_key, value) => {
-      stack = value as ProvidedStack;
-    },
-  });
+  // The checker bundles its own builds (the real core and each mutant) in memory.
+  const run = await startRunStack({ label: "check", workerEntry: null });
   try {
-    if (stack === undefined) {
-      throw new Error("the stack setup provided nothing");
-    }
     const paths: PathName[] = ["real", ...mutants];
     say(
       `seed ${seed}, ${values.duration} s per path, ${isolates} isolates, paths ${paths.join(" ")}`,
     );
     results.push(
-      ...(await runSuite(stack, {
+      ...(await runSuite(run.stack, {
         paths,
         seed,
         durationMs,
@@ -73,7 +65,7 @@ if (baseUrl === undefined) {
       })),
     );
   } finally {
-    await teardown();
+    await run.close();
   }
 } else {
   const apiToken = process.env.API_TOKEN;

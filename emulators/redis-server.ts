@@ -18,6 +18,11 @@ export type RedisServerOptions = {
   bin?: string;
   /** How long to wait for the first PONG, in ms. @default 10000 */
   startTimeoutMs?: number;
+  /**
+   * Extra command-line options appended after the defaults (a later option wins), e.g.
+   * `["--replicaof", "127.0.0.1", "6380"]`. @default []
+   */
+  args?: readonly string[];
 };
 
 /** A running private Redis. */
@@ -76,7 +81,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
   const port = opts.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), "eca-redis-"));
   const args = ["--save", "", "--appendonly", "no", "--bind", "127.0.0.1", "--port", String(port)];
-  args.push("--dir", dir, "--loglevel", "warning");
+  args.push("--dir", dir, "--loglevel", "warning", ...(opts.args ?? []));
   const child = spawn(opts.bin ?? "redis-server", args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (c: Buffer) => {

@@ -1,6 +1,8 @@
 /**
  * The whole local stack the Worker needs, in one call: Redis, Postgres, the Upstash REST server, the
  * Neon server, and the schema migrated. Used by `npm run dev`; tests use the same pieces directly.
+ * Optional replicas (see docs/replicas.md) are checked, then handed on: the Redis replica to the
+ * Upstash server as its read region, the Postgres standby to the Worker as `DATABASE_REPLICA_URL`.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
@@ -10,6 +12,7 @@ import { applyMigrations, type MigrateResult } from "./migrate";
 import { startNeonServer } from "./neon/server";
 import { startEmbeddedPostgres } from "./pglite";
 import { startRedisServer } from "./redis-server";
+import { verifyPostgresStandby, verifyRedisReplica } from "./replication/verify";
 import { startUpstashRestServer } from "./upstash-rest/server";
 
 /** Where the embedded Postgres keeps its data between runs (gitignored). */
@@ -27,6 +30,18 @@ export type LocalStackOptions = {
   apiToken?: string;
   /** Passed to the Worker as `CACHE_KEY_PREFIX` when set. @default unset (the Worker's default) */
   cacheKeyPrefix?: string;
+  /**
+   * A Redis replica of `redisUrl` (which must then be given): the Upstash server answers reads,
+   * `EVAL_RO` and `EVALSHA_RO` from it and honours sync tokens. @default none
+   */
+  redisReplicaUrl?: string;
+  /**
+   * A hot standby of `databaseUrl` (which must then be given), passed to the Worker as
+   * `DATABASE_REPLICA_URL`. @default none
+   */
+  databaseReplicaUrl?: string;
+  /** Passed to the Worker as `READ_CONSISTENCY` when set. @default unset (the Worker's default) */
+  readConsistency?: string;
   /** Progress lines ("redis: …", "postgres: …"). @default silent */
   log?: (line: string) => void;
 };
@@ -46,6 +61,10 @@ export type LocalStack = {
   redisUrl: string;
   /** The Postgres behind `neon` (also the Worker's `DATABASE_URL`). */
   databaseUrl: string;
+  /** The Upstash server's read region, when one was given. */
+  redisReplicaUrl: string | undefined;
+  /** The Worker's `DATABASE_REPLICA_URL`, when one was given. */
+  databaseReplicaUrl: string | undefined;
   /** What the migration step did. */
   migrations: MigrateResult;
   /** Stops everything this call started, newest first. Safe to call twice. */
@@ -88,6 +107,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       log(`postgres: ${redactUrl(databaseUrl)} (DATABASE_URL)`);
     }
 
+    await checkReplicaOptions(opts, log);
     const migrations = await applyMigrations(databaseUrl);
     log(
       migrations.skipped
@@ -99,6 +119,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       redisUrl,
       token: randomBytes(24).toString("base64url"),
       host: "127.0.0.1",
+      ...(opts.redisReplicaUrl === undefined ? {} : { replicaUrl: opts.redisReplicaUrl }),
     });
     closers.push(() => upstash.close());
     const neon = await startNeonServer({ host: "127.0.0.1" });
@@ -116,10 +137,51 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     if (opts.cacheKeyPrefix !== undefined) {
       bindings.CACHE_KEY_PREFIX = opts.cacheKeyPrefix;
     }
-    return { bindings, upstash, neon, redisUrl, databaseUrl, migrations, close };
+    if (opts.databaseReplicaUrl !== undefined) {
+      bindings.DATABASE_REPLICA_URL = opts.databaseReplicaUrl;
+    }
+    if (opts.readConsistency !== undefined) {
+      bindings.READ_CONSISTENCY = opts.readConsistency;
+    }
+    const { redisReplicaUrl, databaseReplicaUrl } = opts;
+    return {
+      bindings,
+      upstash,
+      neon,
+      redisUrl,
+      databaseUrl,
+      redisReplicaUrl,
+      databaseReplicaUrl,
+      migrations,
+      close,
+    };
   } catch (err: unknown) {
     await close();
     throw err;
+  }
+}
+
+/**
+ * A replica needs its primary named explicitly (a private redis-server or the embedded PGlite
+ * cannot be anyone's primary), and must really replicate it.
+ */
+async function checkReplicaOptions(
+  opts: LocalStackOptions,
+  log: (line: string) => void,
+): Promise<void> {
+  if (opts.redisReplicaUrl !== undefined) {
+    if (opts.redisUrl === undefined) {
+      throw new Error("REDIS_REPLICA_URL needs REDIS_URL: the replica's primary");
+    }
+    await verifyRedisReplica(opts.redisUrl, opts.redisReplicaUrl);
+    log(`redis:    read region ${opts.redisReplicaUrl} (REDIS_REPLICA_URL)`);
+  }
+  if (opts.databaseReplicaUrl !== undefined) {
+    if (opts.databaseUrl === undefined) {
+      throw new Error("DATABASE_REPLICA_URL needs DATABASE_URL: the standby's primary");
+    }
+    await verifyPostgresStandby(opts.databaseUrl, opts.databaseReplicaUrl);
+    log(`postgres: standby ${redactUrl(opts.databaseReplicaUrl)} (DATABASE_REPLICA_URL)`);
   }
 }
 

@@ -3,7 +3,8 @@
  * `wrangler dev` serving the Worker on http://127.0.0.1:PORT. See docs/local-development.md.
  *
  * Environment: `PORT` (default 8787), `API_TOKEN` (default {@link DEV_API_TOKEN}), `REDIS_URL`,
- * `DATABASE_URL`, `PGLITE_DIR` (default `.local/pglite`), `CACHE_KEY_PREFIX` (optional).
+ * `DATABASE_URL`, `PGLITE_DIR` (default `.local/pglite`), `CACHE_KEY_PREFIX` (optional), and for
+ * replicas (docs/replicas.md) `REDIS_REPLICA_URL`, `DATABASE_REPLICA_URL`, `READ_CONSISTENCY`.
  * Ctrl-C or SIGTERM stops everything it started.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -57,6 +58,9 @@ async function main(): Promise<void> {
     pgliteDir: nonEmpty(process.env.PGLITE_DIR),
     apiToken,
     cacheKeyPrefix: nonEmpty(process.env.CACHE_KEY_PREFIX),
+    redisReplicaUrl: nonEmpty(process.env.REDIS_REPLICA_URL),
+    databaseReplicaUrl: nonEmpty(process.env.DATABASE_REPLICA_URL),
+    readConsistency: nonEmpty(process.env.READ_CONSISTENCY),
     log: say,
   });
   const stack = await starting;

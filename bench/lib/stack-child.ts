@@ -1,28 +1,26 @@
 /**
- * Child-process entry that runs the local stack (Upstash REST and Neon servers) for the bench, so the
- * servers get their own event loop instead of sharing one with the load generator (which parses
- * hundreds of responses at once in the stampede and would otherwise delay every Redis and Postgres
- * round trip it is measuring).
+ * Child-process entry that runs the bench's stack (`harness/run-stack.ts`: a fresh database, the
+ * Upstash REST and Neon servers, a random key prefix) so the servers get their own event loop
+ * instead of sharing one with the load generator (which parses hundreds of responses at once in
+ * the stampede and would otherwise delay every Redis and Postgres round trip it is measuring).
  *
- * Protocol (IPC): env `BENCH_REDIS_URL`, `BENCH_DATABASE_URL`, `BENCH_KEY_PREFIX` in; one
- * {@link StackReady} message out; the message `"close"` (or the parent going away) stops everything.
+ * Protocol (IPC): `REDIS_URL` and `TEST_DATABASE_ADMIN_URL` in (the harness reads them); one
+ * {@link StackReady} message out; the message `"close"` (or the parent going away) stops
+ * everything, the database and the run's keys included.
  */
-import { type LocalStack, startLocalStack } from "../../emulators/stack";
+import { type RunStack, type RunStackHandle, startRunStack } from "../../harness/run-stack";
 
 /** What the child reports once the stack runs. */
-export type StackReady = {
-  type: "ready";
-  bindings: Record<string, string>;
-  upstash: { url: string; token: string };
-  neonUrl: string;
-};
+export type StackReady = { type: "ready"; stack: RunStack };
+
+/** What the child reports when the stack could not start. */
+export type StackFailed = { type: "error"; message: string };
 
 async function main(): Promise<void> {
-  const send = (message: unknown) => process.send?.(message);
-  let stack: LocalStack | undefined;
+  let run: RunStackHandle | undefined;
   const stop = async () => {
-    await stack?.close();
-    stack = undefined;
+    await run?.close();
+    run = undefined;
     process.exit(0);
   };
   process.on("message", (message) => {
@@ -31,21 +29,17 @@ async function main(): Promise<void> {
     }
   });
   process.on("disconnect", () => void stop());
-  stack = await startLocalStack({
-    redisUrl: process.env.BENCH_REDIS_URL,
-    databaseUrl: process.env.BENCH_DATABASE_URL,
-    cacheKeyPrefix: process.env.BENCH_KEY_PREFIX,
-  });
-  const ready: StackReady = {
-    type: "ready",
-    bindings: stack.bindings,
-    upstash: { url: stack.upstash.url, token: stack.upstash.token },
-    neonUrl: stack.neon.url,
-  };
-  send(ready);
+  // The bench bundles its own Worker (`bench/worker.ts`), in the parent.
+  run = await startRunStack({ label: "bench", workerEntry: null });
+  const ready: StackReady = { type: "ready", stack: run.stack };
+  process.send?.(ready);
 }
 
 main().catch((err: unknown) => {
-  process.send?.({ type: "error", message: err instanceof Error ? err.message : String(err) });
+  const failed: StackFailed = {
+    type: "error",
+    message: err instanceof Error ? err.message : String(err),
+  };
+  process.send?.(failed);
   process.exit(1);
 });

@@ -1,13 +1,13 @@
 /**
  * Worker isolates in Miniflare for the checker (and its tests), started from a bundle's source
- * text: one workerd process, `count` isolates with their own module state, sharing the backends —
- * what separate edge locations look like to Redis and Postgres.
+ * text through the harness's one isolate starter (`harness/isolates.ts`): one workerd process,
+ * `count` isolates with their own module state, sharing the backends — what separate edge
+ * locations look like to Redis and Postgres.
  */
-import type { Readable } from "node:stream";
-import { Headers, Miniflare } from "miniflare";
+import { quietOutput, startIsolates as startHarnessIsolates } from "../../harness/isolates";
 import type { Target } from "./target";
 
-/** What the isolates need from the local stack (a subset of the test harness' `ProvidedStack`). */
+/** What the isolates need from the local stack (a subset of the harness' `RunStack`). */
 export type IsolateStack = {
   compatibilityDate: string;
   compatibilityFlags: string[];
@@ -18,15 +18,14 @@ export type IsolateStack = {
 /** Running isolates. */
 export type Isolates = {
   targets: Target[];
-  /** Runs the Worker's `scheduled` handler in isolate `index` (the outbox drain). */
+  /** Runs the Worker's `scheduled` handler in isolate `index` (the outbox drain). @default 0 */
   scheduled(index?: number): Promise<void>;
   dispose(): Promise<void>;
 };
 
 /**
  * Starts `count` isolates of the ES module `script` with the stack's bindings plus `bindings`.
- * The source text is passed (not a path): Miniflare names a path outside its working directory
- * `../…`, which workerd refuses.
+ * The Worker's own log lines (mutants log a lot of errors) are dropped unless `CHECK_WORKER_LOGS=1`.
  */
 export async function startIsolates(
   stack: IsolateStack,
@@ -34,50 +33,23 @@ export async function startIsolates(
   count: number,
   bindings: Record<string, string> = {},
 ): Promise<Isolates> {
-  const names = Array.from({ length: count }, (_, i) => `worker-${i}`);
-  const mf = new Miniflare({
-    // The Request.cf download would fail offline and is irrelevant here.
-    cf: false,
-    // The Worker's own log lines (mutants log a lot of errors) unless CHECK_WORKER_LOGS=1.
-    ...(process.env.CHECK_WORKER_LOGS === "1" ? {} : { handleRuntimeStdio: drain }),
-    workers: names.map((name) => ({
-      name,
-      modules: true,
-      script,
-      scriptPath: `${name}.mjs`,
-      compatibilityDate: stack.compatibilityDate,
-      compatibilityFlags: stack.compatibilityFlags,
-      bindings: { ...stack.bindings, ...bindings },
-    })),
+  const group = await startHarnessIsolates({
+    count,
+    source: { script },
+    compatibilityDate: stack.compatibilityDate,
+    compatibilityFlags: stack.compatibilityFlags,
+    bindings: { ...stack.bindings, ...bindings },
+    ...quietOutput(),
   });
-  await mf.ready;
-  const targets = names.map(
-    (name): Target => ({
-      name,
-      async fetch(path, init = {}) {
-        const headers = new Headers(init.headers);
-        // Miniflare's entry routes on this header and strips it before the Worker sees it.
-        headers.set("MF-Route-Override", name);
-        return mf.dispatchFetch(new URL(path, "http://127.0.0.1"), {
-          method: init.method,
-          headers,
-          body: init.body,
-          signal: init.signal,
-        });
-      },
-    }),
-  );
   return {
-    targets,
+    targets: group.isolates,
     async scheduled(index = 0) {
-      const worker = await mf.getWorker(names[index] ?? "worker-0");
-      await worker.scheduled({ cron: "* * * * *" });
+      const isolate = group.isolates[index];
+      if (isolate === undefined) {
+        throw new RangeError(`no isolate ${index} of ${count}`);
+      }
+      await isolate.scheduled();
     },
-    dispose: () => mf.dispose(),
+    dispose: group.dispose,
   };
-}
-
-function drain(stdout: Readable, stderr: Readable): void {
-  stdout.resume();
-  stderr.resume();
 }

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { WORKER_BUILD_OPTIONS } from "../../test/support/bundle-worker";
+import { WORKER_BUILD_OPTIONS } from "../../harness/bundle-worker";
 import { type Patch, patchPlugin } from "./patch-plugin";
 
 /** The repository root. */

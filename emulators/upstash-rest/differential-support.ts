@@ -1,7 +1,7 @@
 /**
  * The shape of a differential case: one operation written twice, as a typed `@upstash/redis` call
- * (through the emulator) and as the raw Redis command it should amount to (sent directly). Both run
- * on their own copy of the keys; their results must be equal.
+ * (through the emulator) and as the raw Redis command it should amount to (sent directly, by
+ * ioredis). Both run on their own copy of the keys; their results must be equal.
  * @module
  */
 import type { Redis } from "@upstash/redis";
@@ -11,7 +11,7 @@ export type Key = (name: string) => string;
 
 /** One operation. */
 export type Step = {
-  /** The command sent directly to Redis. */
+  /** The command sent directly to Redis (by ioredis, as a raw command: `call(name, ...args)`). */
   direct: (k: Key) => (string | number)[];
   /** The same operation through the real client and the emulator. */
   client: (redis: Redis, k: Key) => Promise<unknown>;

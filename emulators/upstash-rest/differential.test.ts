@@ -1,7 +1,8 @@
 /**
  * Faithfulness: every operation through the real `@upstash/redis` client and the emulator must give
- * what the same command gives when sent straight to Redis — with auto-pipelining on (requests go to
- * `/pipeline`, some to `/`) and off (requests go to `/`).
+ * what the same command gives when sent straight to Redis by an independent client (ioredis, not
+ * the emulator's RESP client) — with auto-pipelining on (requests go to `/pipeline`, some to `/`)
+ * and off (requests go to `/`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HASH_CASES } from "./cases/hashes";
@@ -13,7 +14,7 @@ import { ZSET_CASES } from "./cases/sorted-sets";
 import { MISC_CASES } from "./cases/streams-geo-hll";
 import { STRING_CASES } from "./cases/strings";
 import { type Case, type Key, withoutPrefix } from "./differential-support";
-import { type Harness, redisErrorText, startHarness, toJs } from "./test-support";
+import { askOracle, type Harness, redisErrorText, startHarness } from "./test-support";
 
 const CASES: Case[] = [
   ...STRING_CASES,
@@ -67,7 +68,7 @@ describe.each([{ autoPipelining: true }, { autoPipelining: false }])(
           const command = step.direct(kDirect);
           const normalize = step.normalize ?? ((value: unknown) => value);
           const expected = normalize(
-            withoutPrefix(toJs(await h.direct.send(command.map(String))), directPrefix),
+            withoutPrefix(await askOracle(h.oracle, command), directPrefix),
           );
           const actual = normalize(
             withoutPrefix(await settle(() => step.client(redis, kVia)), viaPrefix),

@@ -52,9 +52,17 @@ export function stripKeyLockingFlag(script: string): string {
   return kept.length === 0 ? rest : `${[engine, ...kept].join(" ")}${rest}`;
 }
 
-/** Remembers which SHA-1s were rewritten. One per server; grows with distinct rewritten scripts. */
+/** Script texts remembered for reloading into a replica (oldest forgotten first). */
+const MAX_REMEMBERED_TEXTS = 1000;
+
+/**
+ * Remembers which SHA-1s were rewritten, and the texts of recent scripts (so that a replica, whose
+ * script cache Redis does not replicate, can be given a script the primary knows). One per
+ * server; the rewrite map grows with distinct rewritten scripts.
+ */
 export class ScriptRegistry {
   readonly #forwardedShaOf = new Map<string, string>();
+  readonly #textOf = new Map<string, string>();
 
   /**
    * Returns the text to send to Redis for `script` and, when it had to be rewritten, records the
@@ -62,6 +70,7 @@ export class ScriptRegistry {
    */
   prepare(script: string): { forwarded: string; originalSha?: string } {
     const forwarded = stripKeyLockingFlag(script);
+    this.#remember(forwarded);
     if (forwarded === script) {
       return { forwarded };
     }
@@ -73,5 +82,22 @@ export class ScriptRegistry {
   /** The SHA-1 to send to Redis for a client-side SHA-1 (unchanged when unknown). */
   translate(sha: string): string {
     return this.#forwardedShaOf.get(sha.toLowerCase()) ?? sha;
+  }
+
+  /** The text Redis knows as `forwardedSha`, when this server has seen it recently. */
+  textFor(forwardedSha: string): string | undefined {
+    return this.#textOf.get(forwardedSha.toLowerCase());
+  }
+
+  #remember(forwarded: string): void {
+    const sha = scriptSha1(forwarded);
+    this.#textOf.delete(sha); // re-inserted last: the map's order is the forgetting order
+    this.#textOf.set(sha, forwarded);
+    if (this.#textOf.size > MAX_REMEMBERED_TEXTS) {
+      const oldest = this.#textOf.keys().next().value;
+      if (oldest !== undefined) {
+        this.#textOf.delete(oldest);
+      }
+    }
   }
 }

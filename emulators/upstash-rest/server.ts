@@ -5,8 +5,11 @@
  *
  * Every answer is JSON. 2xx/4xx carry Redis's own results and error texts; 5xx means the emulator
  * itself failed (Redis unreachable, an injected `http500`). Every protocol response carries an
- * `upstash-sync-token` header (a per-server counter): the client stores whatever it receives and a
- * missing header would reset it.
+ * `upstash-sync-token` header: the client stores whatever it receives and a missing header would
+ * reset it. Without a replica the token is a per-server counter (one Redis: every read sees every
+ * earlier write). With `replicaUrl` the server behaves like an Upstash Global database with one
+ * read region (see `replica-router.ts`): reads go to the replica, tokens are replication offsets
+ * and a request carrying one is answered only by a replica that has applied that far.
  * @module
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -15,6 +18,13 @@ import { FaultController, handleFaultControl } from "../shared/faults";
 import { commandNameOf, type PlannedCommand, planCommand } from "./commands";
 import { runPipeline, runSingle, runTransaction } from "./execute";
 import { BodyTooLargeError, hasBearerToken, readBody, sendJson } from "./http-io";
+import {
+  type Backend,
+  ReplicaRouter,
+  type ReplicaStats,
+  type RunOn,
+  type Served,
+} from "./replica-router";
 import { RedisConnectionError, RespClient } from "./resp-client";
 import { ScriptRegistry } from "./scripts";
 
@@ -34,7 +44,27 @@ export type UpstashRestServerOptions = {
    * @default 104857600 (100 MiB)
    */
   maxBodyBytes?: number;
+  /**
+   * A replica of `redisUrl` (`redis://host:port[/db]`) playing an Upstash read region: read
+   * commands, `EVAL_RO` and `EVALSHA_RO` run there, and `upstash-sync-token` is honoured.
+   * @default undefined (everything runs at `redisUrl`)
+   */
+  replicaUrl?: string;
+  /**
+   * With `replicaUrl`: how long a request carrying a sync token waits for the replica to reach it
+   * before the primary answers instead, in ms. @default 1000
+   */
+  syncWaitMs?: number;
+  /** Simulated distance to each backend (see {@link RouteDelay}). @default 0 for both */
+  routeDelayMs?: Partial<RouteDelay>;
 };
+
+/**
+ * Extra delay, in ms, before a request runs, by where it runs: a simulated topology in which the
+ * primary region is far and the read region near (Worker → primary 80 ms, → read region 2 ms).
+ * Applied on top of the fault controller's `latencyMs`, which every request pays.
+ */
+export type RouteDelay = { primaryMs: number; replicaMs: number };
 
 /** A running server. */
 export type UpstashRestServer = {
@@ -44,6 +74,15 @@ export type UpstashRestServer = {
   token: string;
   /** Latency and failure knobs (also reachable over HTTP at `CONTROL_PATH`). */
   faults: FaultController;
+  /** Where requests ran, when the server has a replica; `undefined` without one. */
+  replica: { readonly stats: Readonly<ReplicaStats> } | undefined;
+  /** The per-backend delays in force. */
+  readonly routeDelay: Readonly<RouteDelay>;
+  /**
+   * Changes the per-backend delays (the fields given).
+   * @throws RangeError for a negative or non-finite value
+   */
+  setRouteDelay(delay: Partial<RouteDelay>): void;
   /** Stops listening, drops open connections (held `hang` requests included) and closes Redis. */
   close(): Promise<void>;
 };
@@ -63,9 +102,13 @@ type Context = {
   faults: FaultController;
   redis: RespClient;
   scripts: ScriptRegistry;
+  router: ReplicaRouter | undefined;
+  routeDelay: RouteDelay;
   nextSyncToken: () => string;
   isClosing: () => boolean;
 };
+
+const SYNC_TOKEN_HEADER = "upstash-sync-token";
 
 /** Starts the server; resolves once it listens. Redis is contacted lazily, per request. */
 export async function startUpstashRestServer(
@@ -74,12 +117,23 @@ export async function startUpstashRestServer(
   const host = options.host ?? "127.0.0.1";
   let syncCounter = 0;
   let closing = false;
+  const redis = new RespClient(options.redisUrl);
+  const scripts = new ScriptRegistry();
+  const router =
+    options.replicaUrl === undefined
+      ? undefined
+      : new ReplicaRouter(redis, scripts, {
+          replicaUrl: options.replicaUrl,
+          ...(options.syncWaitMs === undefined ? {} : { syncWaitMs: options.syncWaitMs }),
+        });
   const context: Context = {
     token: options.token,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     faults: new FaultController(),
-    redis: new RespClient(options.redisUrl),
-    scripts: new ScriptRegistry(),
+    redis,
+    scripts,
+    router,
+    routeDelay: checkRouteDelay({ primaryMs: 0, replicaMs: 0, ...options.routeDelayMs }),
     nextSyncToken: () => {
       syncCounter += 1;
       return String(syncCounter);
@@ -113,12 +167,19 @@ export async function startUpstashRestServer(
     port,
     token: options.token,
     faults: context.faults,
+    replica: router === undefined ? undefined : { stats: router.stats },
+    get routeDelay() {
+      return { ...context.routeDelay };
+    },
+    setRouteDelay(delay) {
+      context.routeDelay = checkRouteDelay({ ...context.routeDelay, ...delay });
+    },
     async close() {
       closing = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       context.faults.releaseHanging();
       server.closeAllConnections();
-      await Promise.all([stopped, context.redis.close()]);
+      await Promise.all([stopped, context.redis.close(), router?.close()]);
     },
   };
 }
@@ -127,8 +188,12 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
   if (await handleFaultControl(context.faults, req, res)) {
     return;
   }
-  const headers = { "upstash-sync-token": context.nextSyncToken() };
-  const reply = (status: number, body: unknown) => sendJson(res, status, body, headers);
+  const incoming = syncTokenOf(req);
+  // Answers that run nothing echo the request's token: the client keeps it (and only stores
+  // tokens of 2xx answers anyway).
+  let syncToken = context.router ? String(incoming ?? 0) : context.nextSyncToken();
+  const reply = (status: number, body: unknown) =>
+    sendJson(res, status, body, { [SYNC_TOKEN_HEADER]: syncToken });
   const path = (req.url ?? "/").split("?")[0] ?? "/";
   const route = ROUTES.get(path);
   if (route === undefined) {
@@ -142,6 +207,10 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
   await context.faults.delay();
   if (!hasBearerToken(req.headers.authorization, context.token)) {
     reply(401, { error: "Unauthorized: missing or invalid bearer token" });
+    return;
+  }
+  if (context.router !== undefined && incoming === undefined) {
+    reply(400, { error: `ERR invalid ${SYNC_TOKEN_HEADER}: send back a token this server issued` });
     return;
   }
   let body: unknown;
@@ -180,12 +249,15 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
     plans = injectErrors(plans, context.faults);
   }
   try {
-    const [status, payload] = await dispatch(context, route, plans, base64Requested(req));
+    const served = await serve(context, route, plans, base64Requested(req), incoming ?? 0);
     if (mode === "lost-response") {
       req.socket.destroy(); // the commands ran; the client never hears about it
       return;
     }
-    reply(status, payload);
+    if (context.router !== undefined) {
+      syncToken = String(served.token);
+    }
+    reply(served.status, served.payload);
   } catch (error: unknown) {
     if (!(error instanceof RedisConnectionError)) {
       throw error;
@@ -194,25 +266,69 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
   }
 }
 
-async function dispatch(
+/** Runs the request at the primary, or lets the replica router choose; see `replica-router.ts`. */
+async function serve(
   context: Context,
+  route: Route,
+  plans: PlannedCommand[],
+  base64: boolean,
+  token: number,
+): Promise<Served> {
+  const run: RunOn = async (backend: Backend, client: RespClient) => {
+    const delayMs =
+      backend === "primary" ? context.routeDelay.primaryMs : context.routeDelay.replicaMs;
+    if (delayMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+    return await dispatch(client, route, plans, base64);
+  };
+  if (context.router === undefined) {
+    const [status, payload] = await run("primary", context.redis);
+    return { status, payload, token };
+  }
+  return await context.router.serve(route, plans, token, run);
+}
+
+async function dispatch(
+  client: RespClient,
   route: Route,
   plans: PlannedCommand[],
   base64: boolean,
 ): Promise<[number, unknown]> {
   if (route === "pipeline") {
-    return [200, await runPipeline(context.redis, plans, base64)];
+    return [200, await runPipeline(client, plans, base64)];
   }
   if (route === "multi-exec") {
-    const outcome = await runTransaction(context.redis, plans, base64);
+    const outcome = await runTransaction(client, plans, base64);
     return "aborted" in outcome ? [400, { error: outcome.aborted }] : [200, outcome.entries];
   }
   const [plan] = plans;
   const entry =
-    plan === undefined
-      ? { error: "ERR empty command" }
-      : await runSingle(context.redis, plan, base64);
+    plan === undefined ? { error: "ERR empty command" } : await runSingle(client, plan, base64);
   return ["error" in entry ? 400 : 200, entry];
+}
+
+/**
+ * The request's `upstash-sync-token` as an offset: 0 when absent or empty (the client's first
+ * request), `undefined` when it is not one this server could have issued.
+ */
+function syncTokenOf(req: IncomingMessage): number | undefined {
+  const value = req.headers[SYNC_TOKEN_HEADER];
+  const text = (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
+  if (text === "") {
+    return 0;
+  }
+  const offset = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+  return Number.isSafeInteger(offset) ? offset : undefined;
+}
+
+function checkRouteDelay(delay: RouteDelay): RouteDelay {
+  for (const [name, value] of Object.entries(delay)) {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new RangeError(`route delay ${name} must be a finite number of ms >= 0, got ${value}`);
+    }
+  }
+  return delay;
 }
 
 /**

@@ -1,11 +1,14 @@
 /**
  * Shared fixtures for the emulator's tests: a server over the local Redis, real `@upstash/redis`
- * clients pointed at it, a direct RESP connection as the oracle, and per-run key prefixes.
+ * clients pointed at it, a direct connection to the same Redis (the emulator's own RESP client),
+ * an independent one as the differential tests' oracle (ioredis: its own RESP decoder, so a bug of
+ * ours cannot hide on both sides), and per-run key prefixes.
  * @module
  */
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { Redis, type RedisConfigNodejs } from "@upstash/redis";
+import { Redis as IoRedis } from "ioredis";
 import { RespClient, type RespReply } from "./resp-client";
 import { startUpstashRestServer, type UpstashRestServer } from "./server";
 
@@ -33,6 +36,46 @@ export function toJs(reply: RespReply): JsReply {
   }
 }
 
+/**
+ * Sends `command` to Redis through ioredis (its string API: bulk replies as UTF-8 text) and returns
+ * the reply shaped like {@link toJs}'s: error replies, at any depth, as `{error}`.
+ * @throws when Redis cannot be reached (anything but an error reply)
+ */
+export async function askOracle(oracle: IoRedis, command: (string | number)[]): Promise<JsReply> {
+  const [name, ...args] = command;
+  if (name === undefined) {
+    throw new TypeError("empty command");
+  }
+  try {
+    // Upper case on purpose: ioredis reshapes some replies (HGETALL into an object) by the
+    // lower-case command name, and the oracle must give Redis's reply as Redis sent it.
+    return fromIoredis(await oracle.call(String(name).toUpperCase(), ...args));
+  } catch (error: unknown) {
+    if (isReplyError(error)) {
+      return { error: error.message };
+    }
+    throw error;
+  }
+}
+
+function fromIoredis(value: unknown): JsReply {
+  if (isReplyError(value)) {
+    // An error inside an array (a script's error table, a transaction's failed command).
+    return { error: value.message };
+  }
+  if (Array.isArray(value)) {
+    return value.map(fromIoredis);
+  }
+  if (value === null || typeof value === "string" || typeof value === "number") {
+    return value;
+  }
+  throw new TypeError(`unexpected ioredis reply ${String(value)}`);
+}
+
+function isReplyError(value: unknown): value is Error {
+  return value instanceof Error && value.name === "ReplyError";
+}
+
 /** The Redis error text inside an `@upstash/redis` error message (both auto-pipelined and direct). */
 export function redisErrorText(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
@@ -42,8 +85,10 @@ export function redisErrorText(error: unknown): string {
 /** Everything a test file needs; `close()` deletes the run's keys and stops the server. */
 export type Harness = {
   server: UpstashRestServer;
-  /** Direct connection to the same Redis (the oracle). */
+  /** Direct connection to the same Redis, through the emulator's own RESP client. */
   direct: RespClient;
+  /** Independent connection to the same Redis (ioredis): the differential tests' oracle. */
+  oracle: IoRedis;
   /** Random prefix of every key this run may create. */
   prefix: string;
   /** A key under {@link Harness.prefix}. */
@@ -60,16 +105,20 @@ export async function startHarness(): Promise<Harness> {
   const token = `test-token-${randomBytes(8).toString("hex")}`;
   const server = await startUpstashRestServer({ redisUrl: TEST_REDIS_URL, token });
   const direct = new RespClient(TEST_REDIS_URL);
+  // RESP2, as the emulator speaks to Redis and as Upstash presents replies (ioredis defaults to 3).
+  const oracle = new IoRedis(TEST_REDIS_URL, { protocol: 2, maxRetriesPerRequest: 1 });
   const prefix = `upstash-rest-test:${randomBytes(6).toString("hex")}`;
   return {
     server,
     direct,
+    oracle,
     prefix,
     key: (name) => `${prefix}:${name}`,
     client: (options = {}) => new Redis({ url: server.url, token, ...options }),
     run: (...args) => direct.send(args.map(String)),
     async close() {
       await deleteByPrefix(direct, prefix);
+      oracle.disconnect();
       await Promise.all([server.close(), direct.close()]);
     },
   };

@@ -16,6 +16,7 @@ import {
   timestamp,
   uuid,
 } from "drizzle-orm/pg-core";
+import { PRODUCT_ID_PATTERN } from "./product-id";
 
 /** Timestamps are `timestamptz` with millisecond precision, so they survive a JSON round trip exactly. */
 const createdAt = () =>
@@ -41,7 +42,7 @@ export const products = pgTable(
   (t) => [
     // The database enforces the contract's ranges too, so a row written behind the API's back
     // cannot break the response schema.
-    check("products_id_format", sql`${t.id} ~ '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$'`),
+    check("products_id_format", sql`${t.id} ~ ${sql.raw(`'${PRODUCT_ID_PATTERN.source}'`)}`),
     check("products_price_range", sql`${t.priceCents} BETWEEN 0 AND 1000000000`),
     check("products_stock_range", sql`${t.stock} BETWEEN 0 AND 1000000000`),
     check("products_currency_format", sql`${t.currency} ~ '^[A-Z]{3}$'`),

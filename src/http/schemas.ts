@@ -6,11 +6,12 @@
  */
 import { z } from "zod";
 import type { Product, Review } from "../db/models";
+import { PRODUCT_ID_PATTERN } from "../db/product-id";
 import type { ReviewList } from "../db/reviews";
 import { ERROR_CODES } from "./errors";
 
 /** The product id format (docs/api.md): checked before any cache key is built or Postgres is touched. */
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const ID_PATTERN = PRODUCT_ID_PATTERN;
 
 /** Most products per page (`limit`). */
 export const MAX_PAGE_LIMIT = 100;

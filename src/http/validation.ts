@@ -8,6 +8,7 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { z } from "zod";
+import { PRODUCT_ID_PATTERN } from "../db/product-id";
 import { AppError, type ErrorDetail } from "./errors";
 
 type Target = keyof Pick<ValidationTargets, "json" | "query" | "param">;
@@ -55,7 +56,7 @@ export function validationError(target: Target, error: { issues: z.core.$ZodIssu
     return { path, code: issue.code, message: describeIssue(issue, where) };
   });
   if (target === "param") {
-    return new AppError("invalid_id", "id must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", {
+    return new AppError("invalid_id", `id must match ${PRODUCT_ID_PATTERN.source}`, {
       details,
     });
   }

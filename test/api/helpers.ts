@@ -1,13 +1,21 @@
 /**
- * Shared helpers of the API tests: requests with or without the token, random ids, and direct
- * looks at Postgres (`pg`) and Redis (Upstash REST) to check what a request did or did not change.
+ * Shared helpers of the API tests and the fault drills: requests with or without the token, random
+ * ids, the real Worker in fresh isolates, and looks behind the Worker's back — Postgres through
+ * `pg`, Redis through its own client (ioredis), which the local servers' fault knobs do not touch —
+ * to check what a request did or did not change.
  */
 import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, expect, inject } from "vitest";
+import { createMigratedDatabase } from "../../harness/test-database";
 import { getFaults, resetFaults, setDbFaults, setRedisFaults } from "../support/faults";
-import { createMigratedDatabase } from "../support/test-database";
-import { startWorkers, type WorkerGroup, type WorkerHandle } from "../support/worker";
+import {
+  type StartWorkersOptions,
+  startWorkers,
+  type WorkerGroup,
+  type WorkerHandle,
+} from "../support/worker";
 
 const stack = inject("stack");
 
@@ -64,10 +72,34 @@ export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(
   return (await pool.query<T>(text, params)).rows;
 }
 
-/** Ends the pool of {@link sql}; call in `afterAll`. */
+/** Ends the pool of {@link sql}; call in `afterAll` (or {@link closeBackdoors}). */
 export async function closeSql(): Promise<void> {
   await pool?.end();
   pool = undefined;
+}
+
+let direct: Redis | undefined;
+
+/**
+ * One command straight to the run's Redis, past the Upstash REST server and its fault knobs:
+ * bulk and status replies as strings, integers as numbers, nil as `null`, arrays as arrays.
+ * @throws the Redis error reply
+ */
+export async function redis(command: (string | number)[]): Promise<unknown> {
+  const [name, ...args] = command;
+  if (name === undefined) {
+    throw new TypeError("redis(): empty command");
+  }
+  // RESP2 replies are the plain shapes above (ioredis defaults to RESP3).
+  direct ??= new Redis(stack.redisUrl, { protocol: 2, maxRetriesPerRequest: 1 });
+  return direct.call(String(name), ...args);
+}
+
+/** Ends the connections of {@link sql} and {@link redis}; call in `afterAll`. */
+export async function closeBackdoors(): Promise<void> {
+  await closeSql();
+  direct?.disconnect();
+  direct = undefined;
 }
 
 /** What Postgres holds for product `id`: the row, its review count, outbox rows naming its key. */
@@ -82,16 +114,6 @@ export async function persistedFor(id: string) {
     [`%:${id}`],
   );
   return { product: product ?? null, reviews: reviews?.n ?? 0, outbox: outbox?.n ?? 0 };
-}
-
-/** One Redis command through the Upstash REST server (only while no Redis fault is set). */
-export async function redis(command: (string | number)[]): Promise<unknown> {
-  const res = await fetch(stack.upstashUrl, {
-    method: "POST",
-    headers: { authorization: `Bearer ${stack.upstashToken}` },
-    body: JSON.stringify(command),
-  });
-  return ((await res.json()) as { result: unknown }).result;
 }
 
 /** Every Redis key of this run that mentions `id`. */
@@ -109,14 +131,23 @@ export async function errorCode(res: { json(): Promise<unknown> }): Promise<stri
 /**
  * Starts `count` isolates of the real Worker with the run's bindings plus `bindings`. Writes get a
  * generous rate limit by default: every test file writes from the same client address.
+ * @param output where the Workers' log lines go. @default {} (Miniflare's own output)
  */
-export function startApi(bindings: Record<string, string> = {}, count = 1): Promise<WorkerGroup> {
-  return startWorkers(count, { bindings: { RATE_LIMIT_WRITES: "100000", ...bindings } });
+export function startApi(
+  bindings: Record<string, string> = {},
+  count = 1,
+  output: Pick<StartWorkersOptions, "onOutput"> = {},
+): Promise<WorkerGroup> {
+  return startWorkers(count, {
+    ...output,
+    bindings: { RATE_LIMIT_WRITES: "100000", ...bindings },
+  });
 }
 
 /**
  * The file-wide Worker most API test files share: started before the file's tests with the run's
- * bindings, stopped (and the `pg` pool closed) after them. The returned handle forwards to it.
+ * bindings, stopped (and the backdoor connections closed) after them. The returned handle forwards
+ * to it.
  */
 export function useApi(): WorkerHandle {
   let group: WorkerGroup | undefined;
@@ -125,7 +156,7 @@ export function useApi(): WorkerHandle {
   });
   afterAll(async () => {
     await group?.dispose();
-    await closeSql();
+    await closeBackdoors();
   });
   const worker = (): WorkerHandle => {
     const first = group?.workers[0];
@@ -236,10 +267,14 @@ export async function expectNoBackendCalls<T>(request: () => Promise<T>): Promis
   }
 }
 
-/** Polls `condition` every 20 ms until it holds or `timeoutMs` passed; returns whether it held. */
+/**
+ * Polls `condition` every 20 ms until it holds or `timeoutMs` passed; returns whether it held
+ * (check it: `expect(await waitFor(…), "what it waited for").toBe(true)`).
+ * @param timeoutMs @default 5000
+ */
 export async function waitFor(
   condition: () => Promise<boolean>,
-  timeoutMs: number,
+  timeoutMs = 5000,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -7,7 +7,7 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createMigratedDatabase, type TestDatabase } from "../support/test-database";
+import { createMigratedDatabase, type TestDatabase } from "../../harness/test-database";
 import type { WorkerGroup, WorkerHandle } from "../support/worker";
 import { newId, type Product, putProduct, redis, startApi, writeHeaders } from "./helpers";
 

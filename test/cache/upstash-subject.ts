@@ -10,6 +10,8 @@ import {
   startUpstashRestServer,
   type UpstashRestServer,
 } from "../../emulators/upstash-rest/server";
+import { redisUrlFromEnv } from "../../harness/env";
+import { deleteKeysByPrefix } from "../../harness/redis-keys";
 
 /** A started emulator with helpers; call `close()` when done. */
 export type UpstashSubject = ScriptsSubject & {
@@ -20,8 +22,9 @@ export type UpstashSubject = ScriptsSubject & {
 
 /** Starts an emulator over `REDIS_URL` (default the local Redis) with a random key prefix. */
 export async function startUpstashSubject(timeoutMs = 2_000): Promise<UpstashSubject> {
+  const redisUrl = redisUrlFromEnv();
   const server = await startUpstashRestServer({
-    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    redisUrl,
     token: `test-${crypto.randomUUID()}`,
   });
   const raw = new Redis({
@@ -50,14 +53,7 @@ export async function startUpstashSubject(timeoutMs = 2_000): Promise<UpstashSub
       await raw.pexpire(key, ms);
     },
     async close() {
-      let cursor = "0";
-      do {
-        const [next, keys] = await raw.scan(cursor, { match: `${prefix}*`, count: 500 });
-        cursor = String(next);
-        if (keys.length > 0) {
-          await raw.del(...keys);
-        }
-      } while (cursor !== "0");
+      await deleteKeysByPrefix(redisUrl, prefix);
       await server.close();
     },
   };

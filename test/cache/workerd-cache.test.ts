@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { CacheResult } from "lease-cache";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { bundleWorker } from "../support/bundle-worker";
+import { bundleWorker } from "../../harness/bundle-worker";
 import { type Origin, startOrigin } from "./fixtures/origin";
 import { startUpstashSubject, type UpstashSubject } from "./upstash-subject";
 

@@ -1,39 +1,71 @@
 /**
- * Helpers of the fault drills: the real Worker bundle in fresh isolates, typed product requests,
- * and looks behind the Worker's back — Postgres through `pg`, Redis through a RESP connection that
- * the Upstash REST server's fault knobs do not touch.
+ * Helpers of the fault drills, on top of the API tests' (`../api/helpers.ts`: ids, bodies, the
+ * real Worker, the looks behind its back): fresh isolates per drill, timed product requests, and
+ * what Postgres and Redis hold for a product.
  */
-import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { describeEntry } from "lease-cache/testing";
-import pg from "pg";
-import { inject } from "vitest";
-import { type Isolates, startIsolates } from "../../check/consistency/isolates";
-import type { Target } from "../../check/consistency/target";
-import { RespClient, type RespReply } from "../../emulators/upstash-rest/resp-client";
-import { getFaults } from "../support/faults";
+import { afterAll, afterEach, inject } from "vitest";
+import { quietOutput } from "../../harness/isolates";
+import {
+  closeBackdoors,
+  productBody,
+  redis,
+  sql,
+  startApi,
+  waitFor,
+  writeHeaders,
+} from "../api/helpers";
+import { getFaults, resetFaults } from "../support/faults";
+import type { WorkerGroup, WorkerHandle } from "../support/worker";
 
 const stack = inject("stack");
 
-/** A fresh product id. */
-export function newId(tag: string): string {
-  return `drill-${tag}-${randomBytes(4).toString("hex")}`;
-}
-
 /** One Worker isolate as the drills use it. */
-export type Api = Target;
+export type Api = WorkerHandle;
+
+/** Starts fresh isolates of the real Worker for the current drill; see {@link useDrills}. */
+export type StartIsolates = (count?: number, bindings?: Record<string, string>) => Promise<Api[]>;
+
+/** What {@link useDrills} gives a drill file. */
+export type Drills = {
+  /** `count` fresh isolates (one workerd) with the file's bindings plus `bindings`. @default 1 */
+  isolates: StartIsolates;
+  /** Stops the workerd of `isolate` now (a runtime dying mid-request); after the drill is fine too. */
+  kill(isolate: Api): Promise<void>;
+};
 
 /**
- * Fresh isolates of the real Worker bundle (this run's, from the harness) with the run's bindings
- * plus `bindings`; no write rate limit (every request comes from one address). The Worker's own
- * log lines are dropped unless `CHECK_WORKER_LOGS=1`.
+ * The set-up every drill file shares: fresh isolates per drill (an outage opens an isolate's circuit
+ * breaker, a hang leaves requests behind), their log lines dropped unless `CHECK_WORKER_LOGS=1`
+ * (the drills provoke errors on purpose); after each drill the fault knobs reset and its isolates
+ * stopped; after the file the backdoor connections closed.
+ * @param bindings the file's bindings on top of the run's (and `startApi`'s). @default {}
  */
-export async function startApi(
-  bindings: Record<string, string> = {},
-  count = 1,
-): Promise<Isolates> {
-  const script = await readFile(stack.workerScriptPath, "utf8");
-  return startIsolates(stack, script, count, { RATE_LIMIT_WRITES: "1000000", ...bindings });
+export function useDrills(bindings: Record<string, string> = {}): Drills {
+  const running = new Set<WorkerGroup>();
+  const stop = async (group: WorkerGroup) => {
+    running.delete(group);
+    await group.dispose();
+  };
+  afterEach(async () => {
+    await resetFaults();
+    await Promise.all([...running].map(stop));
+  });
+  afterAll(() => closeBackdoors());
+  return {
+    async isolates(count = 1, extra = {}) {
+      const group = await startApi({ ...bindings, ...extra }, count, quietOutput());
+      running.add(group);
+      return group.workers;
+    },
+    async kill(isolate) {
+      const group = [...running].find((g) => g.workers.includes(isolate));
+      if (group === undefined) {
+        throw new Error(`${isolate.name} is not running`);
+      }
+      await stop(group);
+    },
+  };
 }
 
 /** What a product request answered. */
@@ -48,11 +80,6 @@ export type Answer = {
   body: string;
 };
 
-/** A product body with every required field. */
-export function productBody(stock = 1): Record<string, unknown> {
-  return { name: "Drill lamp", priceCents: 1999, currency: "EUR", stock };
-}
-
 /** Sends one request to `/products/:id` and reads the whole answer. */
 export async function call(
   w: Api,
@@ -64,10 +91,7 @@ export async function call(
   const started = performance.now();
   const res = await w.fetch(`/products/${id}`, {
     method,
-    headers:
-      method === "GET"
-        ? {}
-        : { authorization: `Bearer ${stack.apiToken}`, "content-type": "application/json" },
+    headers: method === "GET" ? {} : writeHeaders(),
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     ...(signal === undefined ? {} : { signal }),
   });
@@ -99,64 +123,22 @@ export async function call(
 
 /** `GET /products/:id`. */
 export const read = (w: Api, id: string) => call(w, "GET", id);
-/** `PUT /products/:id` with the token. */
-export const put = (w: Api, id: string, stock = 1) => call(w, "PUT", id, productBody(stock));
-
-let pool: pg.Pool | undefined;
+/** `PUT /products/:id` with the token and a full body holding `stock`. */
+export const put = (w: Api, id: string, stock = 1) => call(w, "PUT", id, productBody({ stock }));
 
 /** Postgres' row of product `id` (`null` when absent) and the pending outbox rows naming its cache key. */
 export async function persisted(
   id: string,
 ): Promise<{ version: number | null; stock: number | null; outbox: number }> {
-  pool ??= new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
-  const { rows } = await pool.query<{ version: number; stock: number }>(
+  const [row] = await sql<{ version: number; stock: number }>(
     "SELECT version, stock FROM products WHERE id = $1",
     [id],
   );
-  const { rows: outbox } = await pool.query<{ n: number }>(
+  const [outbox] = await sql<{ n: number }>(
     "SELECT count(*)::int AS n FROM outbox WHERE $1 = ANY(keys) AND applied_at IS NULL",
     [productKey(id)],
   );
-  return {
-    version: rows[0]?.version ?? null,
-    stock: rows[0]?.stock ?? null,
-    outbox: outbox[0]?.n ?? 0,
-  };
-}
-
-let resp: RespClient | undefined;
-
-/** A Redis reply as plain data: bulk/status → string, integer → number, nil → null. */
-export type RedisValue = string | number | null | RedisValue[];
-
-/** One command straight to Redis, past the Upstash REST server (and its fault knobs). */
-export async function redis(...command: string[]): Promise<RedisValue> {
-  resp ??= new RespClient(stack.redisUrl, { poolSize: 1 });
-  return plain(await resp.send(command));
-}
-
-function plain(reply: RespReply): RedisValue {
-  switch (reply.kind) {
-    case "bulk":
-      return reply.value.toString("utf8");
-    case "status":
-    case "integer":
-      return reply.value;
-    case "nil":
-      return null;
-    case "array":
-      return reply.items.map(plain);
-    case "error":
-      throw new Error(`Redis answered ${reply.message}`);
-  }
-}
-
-/** Closes the `pg` pool and the Redis connection; call in `afterAll`. */
-export async function closeBackdoors(): Promise<void> {
-  await pool?.end();
-  await resp?.close();
-  pool = undefined;
-  resp = undefined;
+  return { version: row?.version ?? null, stock: row?.stock ?? null, outbox: outbox?.n ?? 0 };
 }
 
 /** The cache key of product `id` (`<CACHE_KEY_PREFIX>:product:<id>`, see `src/http/resource-keys.ts`). */
@@ -169,7 +151,7 @@ export function productKey(id: string): string {
  * "tombstone" (a miss that remembers a write's revision), or `null` (no entry).
  */
 export async function cachedVersion(id: string): Promise<number | "absent" | "tombstone" | null> {
-  const raw = await redis("GET", productKey(id));
+  const raw = await redis(["GET", productKey(id)]);
   if (raw === null) {
     return null;
   }
@@ -185,27 +167,14 @@ export async function cachedVersion(id: string): Promise<number | "absent" | "to
   return version;
 }
 
-/** Polls `check` every 25 ms until it returns true; fails after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** How many requests the Neon server's `hang` mode has caught so far in this run. */
 export async function dbHangCount(): Promise<number> {
   return (await getFaults()).db.applied?.hang ?? 0;
 }
 
 /** Resolves once the Neon server's `hang` count reaches `count` (a request is being held). */
-export function waitForDbHangs(count: number): Promise<void> {
-  return waitFor(`${count} held Postgres request(s)`, async () => (await dbHangCount()) >= count);
+export async function waitForDbHangs(count: number): Promise<void> {
+  if (!(await waitFor(async () => (await dbHangCount()) >= count))) {
+    throw new Error(`timed out waiting for ${count} held Postgres request(s)`);
+  }
 }

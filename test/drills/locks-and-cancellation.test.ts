@@ -4,68 +4,51 @@
  * and make at most one extra load per isolate; a value is either fully set or absent, never torn;
  * no lock outlives LOCK_TTL_SECONDS; the next request after the lock is gone fills the cache.
  */
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { Isolates } from "../../check/consistency/isolates";
-import { resetFaults, setDbFaults } from "../support/faults";
+import { describe, expect, it } from "vitest";
+import { newId, redis, waitFor } from "../api/helpers";
+import { setDbFaults } from "../support/faults";
 import {
   type Api,
   cachedVersion,
-  closeBackdoors,
   dbHangCount,
-  newId,
   productKey,
   put,
   read,
-  redis,
-  startApi,
-  waitFor,
+  useDrills,
   waitForDbHangs,
 } from "./drill-support";
 
 const LOCK_TTL_SECONDS = 3;
 const PRODUCT_LOAD = 'AS "wanted" left join "products"';
 
-let groups: Isolates[] = [];
-
-async function isolates(count = 1): Promise<Isolates> {
-  const group = await startApi({ LOCK_TTL_SECONDS: String(LOCK_TTL_SECONDS) }, count);
-  groups.push(group);
-  return group;
-}
-
-afterEach(async () => {
-  await resetFaults();
-  await Promise.all(groups.splice(0).map((g) => g.dispose()));
-});
-afterAll(() => closeBackdoors());
+const drills = useDrills({ LOCK_TTL_SECONDS: String(LOCK_TTL_SECONDS) });
 
 const lockKey = (id: string) => `${productKey(id)}:lock`;
 
 async function lockGone(id: string): Promise<void> {
   // The TTL bounds it; a little slack for a loaded machine.
-  await waitFor(
-    "the lock to go",
-    async () => (await redis("EXISTS", lockKey(id))) === 0,
+  const gone = await waitFor(
+    async () => (await redis(["EXISTS", lockKey(id)])) === 0,
     LOCK_TTL_SECONDS * 1000 + 1000,
   );
+  expect(gone, "the lock to go").toBe(true);
 }
 
 /** After the lock is gone, the next read loads and fills, and the one after is a hit. */
 async function fillsAgain(w: Api, id: string): Promise<void> {
   expect(await read(w, id)).toMatchObject({ status: 200, xCache: "MISS", version: 1 });
-  await waitFor("the fill", async () => (await cachedVersion(id)) === 1);
+  expect(await waitFor(async () => (await cachedVersion(id)) === 1), "the fill").toBe(true);
   expect(await read(w, id)).toMatchObject({ status: 200, xCache: "HIT", version: 1 });
 }
 
 describe("drill: the lock holder dies before filling", () => {
   it("bounds the waiters, loads once per isolate, and fills after the lock expires", async () => {
-    const group = await isolates(2);
-    const [a, b] = group.targets as [Api, Api];
+    const [a, b] = (await drills.isolates(2)) as [Api, Api];
     const id = newId("dead-holder");
     expect((await put(a, id)).status).toBe(201);
     // A holder that took the lock and died: nobody will ever fill or release it.
     expect(
-      await redis("SET", lockKey(id), "dead-request-token", "NX", "EX", String(LOCK_TTL_SECONDS)),
+      await redis(["SET", lockKey(id), "dead-request-token", "NX", "EX", LOCK_TTL_SECONDS]),
     ).toBe("OK");
     const base = await dbHangCount();
     // Hold the loads briefly so that every load that happens is counted.
@@ -85,7 +68,7 @@ describe("drill: the lock holder dies before filling", () => {
     expect(Math.max(...answers.map((x) => x.ms))).toBeLessThan(LOCK_TTL_SECONDS * 1000);
     // Loads made without the lease fill nothing, and the dead holder's lock is untouched.
     expect(await cachedVersion(id)).toBeNull();
-    expect(await redis("GET", lockKey(id))).toBe("dead-request-token");
+    expect(await redis(["GET", lockKey(id)])).toBe("dead-request-token");
 
     await lockGone(id);
     await fillsAgain(a, id);
@@ -94,8 +77,7 @@ describe("drill: the lock holder dies before filling", () => {
 
 describe("drill: a request cancelled mid-fill", () => {
   it("leaves the value fully set or absent and no lock behind", async () => {
-    const group = await isolates();
-    const [w] = group.targets as [Api];
+    const [w] = (await drills.isolates()) as [Api];
     const id = newId("cancelled");
     expect((await put(w, id)).status).toBe(201);
     const base = await dbHangCount();
@@ -108,7 +90,7 @@ describe("drill: a request cancelled mid-fill", () => {
     );
     // The request holds the lease and its load is in Postgres: cut it there.
     await waitForDbHangs(base + 1);
-    expect(await redis("EXISTS", lockKey(id))).toBe(1);
+    expect(await redis(["EXISTS", lockKey(id)])).toBe(1);
     client.abort();
     expect(await cancelled).toBe("cancelled");
     await setDbFaults({ mode: "none", match: [] });
@@ -122,23 +104,21 @@ describe("drill: a request cancelled mid-fill", () => {
 
 describe("drill: the runtime dies mid-fill", () => {
   it("leaves no value and a lock that expires within LOCK_TTL; others are answered meanwhile", async () => {
-    const doomed = await isolates();
-    const survivor = await isolates();
-    const [next] = survivor.targets as [Api];
+    const [doomed] = (await drills.isolates()) as [Api];
+    const [next] = (await drills.isolates()) as [Api];
     const id = newId("killed");
     expect((await put(next, id)).status).toBe(201);
     const base = await dbHangCount();
     await setDbFaults({ mode: "hang", match: [PRODUCT_LOAD] });
 
-    const lost = doomed.targets[0]?.fetch(`/products/${id}`).catch(() => "killed");
+    const lost = doomed.fetch(`/products/${id}`).catch(() => "killed");
     await waitForDbHangs(base + 1);
     // workerd goes away with the request's lease taken and its load in flight.
-    await doomed.dispose();
-    groups = groups.filter((g) => g !== doomed);
+    await drills.kill(doomed);
     await lost;
     await setDbFaults({ mode: "none", match: [] });
 
-    const ttl = Number(await redis("PTTL", lockKey(id)));
+    const ttl = Number(await redis(["PTTL", lockKey(id)]));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(LOCK_TTL_SECONDS * 1000);
     expect(await cachedVersion(id)).toBeNull();

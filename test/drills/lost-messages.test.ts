@@ -1,5 +1,5 @@
 /**
- * Drills: messages lost around a commit (docs/fault-drills.md).
+ * Drills: messages lost around a commit (reliability.md §4, faults 7 and 9).
  * - The invalidation after a commit fails — dropped (a Redis error) or applied with its answer
  *   lost: the write is still acknowledged, its outbox row survives, and the Worker's own
  *   background retry applies it (no Cron needed), after which reads see the new version.
@@ -7,35 +7,13 @@
  *   the change and its outbox row, the Cron drain invalidates the old entry, and retrying the same
  *   PUT is safe.
  */
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { Isolates } from "../../check/consistency/isolates";
+import { describe, expect, it } from "vitest";
 import type { FaultSettings } from "../../emulators/shared/faults";
+import { newId, waitFor } from "../api/helpers";
 import { resetFaults, setDbFaults, setRedisFaults } from "../support/faults";
-import {
-  type Api,
-  cachedVersion,
-  closeBackdoors,
-  newId,
-  persisted,
-  put,
-  read,
-  startApi,
-  waitFor,
-} from "./drill-support";
+import { type Api, cachedVersion, persisted, put, read, useDrills } from "./drill-support";
 
-const groups: Isolates[] = [];
-
-async function isolate(): Promise<Isolates> {
-  const group = await startApi();
-  groups.push(group);
-  return group;
-}
-
-afterEach(async () => {
-  await resetFaults();
-  await Promise.all(groups.splice(0).map((g) => g.dispose()));
-});
-afterAll(() => closeBackdoors());
+const { isolates } = useDrills();
 
 /** A product at version 1, cached. */
 async function cachedProduct(w: Api, tag: string): Promise<string> {
@@ -56,8 +34,7 @@ describe("drill: the invalidation after a commit is lost", () => {
   ])(
     "acknowledges the write and applies the invalidation by retrying (%s)",
     async (_, fault, left) => {
-      const group = await isolate();
-      const [w] = group.targets as [Api];
+      const [w] = (await isolates()) as [Api];
       const id = await cachedProduct(w, "lost-del");
       await setRedisFaults(fault);
 
@@ -70,11 +47,8 @@ describe("drill: the invalidation after a commit is lost", () => {
       // What the lost call left in Redis, right after the acknowledgement.
       expect(await cachedVersion(id)).toBe(left);
       // The background retry (100 ms, 1 s, 5 s after the failure) applies it: the written state.
-      await waitFor(
-        "the outbox row to be applied",
-        async () => (await persisted(id)).outbox === 0,
-        8000,
-      );
+      const applied = await waitFor(async () => (await persisted(id)).outbox === 0, 8000);
+      expect(applied, "the outbox row to be applied").toBe(true);
       expect(await cachedVersion(id)).toBe(2);
       expect(await read(w, id)).toMatchObject({ status: 200, xCache: "HIT", version: 2 });
     },
@@ -84,8 +58,7 @@ describe("drill: the invalidation after a commit is lost", () => {
 
 describe("drill: a write whose answer is lost after the commit", () => {
   it("reports an error, keeps the committed change and its invalidation, and is safe to retry", async () => {
-    const group = await isolate();
-    const [w] = group.targets as [Api];
+    const [w] = (await isolates()) as [Api];
     const id = await cachedProduct(w, "lost-answer");
     // The write batch (the only statement naming the outbox) commits; its answer never arrives.
     await setDbFaults({ mode: "lost-response", match: ["outbox"] });
@@ -104,7 +77,7 @@ describe("drill: a write whose answer is lost after the commit", () => {
     expect(await read(w, id)).toMatchObject({ xCache: "HIT", version: 1 });
 
     // The drain has no written state: it leaves a tombstone at the write's revision.
-    await group.scheduled();
+    await w.scheduled();
     expect((await persisted(id)).outbox).toBe(0);
     expect(await cachedVersion(id)).toBe("tombstone");
     expect(await read(w, id)).toMatchObject({ status: 200, xCache: "MISS", version: 2 });
@@ -113,10 +86,8 @@ describe("drill: a write whose answer is lost after the commit", () => {
     const retried = await put(w, id, 2);
     expect([retried.status, retried.version]).toEqual([200, 3]);
     // The retry's own row is marked applied in the background once its invalidation succeeded.
-    await waitFor(
-      "the retry's outbox row to be applied",
-      async () => (await persisted(id)).outbox === 0,
-    );
+    const applied = await waitFor(async () => (await persisted(id)).outbox === 0);
+    expect(applied, "the retry's outbox row to be applied").toBe(true);
     expect(await persisted(id)).toEqual({ version: 3, stock: 2, outbox: 0 });
     expect(await read(w, id)).toMatchObject({ status: 200, xCache: "HIT", version: 3 });
   });

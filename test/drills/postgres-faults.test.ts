@@ -4,42 +4,26 @@
  * down leaves cached entries served (HIT, or STALE past their fresh period) and answers the rest
  * 503 with Retry-After, writes included — and nothing changes, in Postgres or in the cache.
  */
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { Isolates } from "../../check/consistency/isolates";
+import { describe, expect, it } from "vitest";
+import { newId, redis } from "../api/helpers";
 import { resetFaults, setDbFaults } from "../support/faults";
 import {
   type Api,
   cachedVersion,
   call,
-  closeBackdoors,
   dbHangCount,
-  newId,
   persisted,
   productKey,
   put,
   read,
-  redis,
-  startApi,
+  useDrills,
   waitForDbHangs,
 } from "./drill-support";
 
 /** Matches the product load (`select … from "products" where …`), not the writes' statements. */
 const PRODUCT_LOAD = 'AS "wanted" left join "products"';
 
-let groups: Isolates[] = [];
-
-async function isolates(count = 1): Promise<Api[]> {
-  const group = await startApi({}, count);
-  groups.push(group);
-  return group.targets;
-}
-
-afterEach(async () => {
-  await resetFaults();
-  await Promise.all(groups.map((g) => g.dispose()));
-  groups = [];
-});
-afterAll(() => closeBackdoors());
+const { isolates } = useDrills();
 
 async function created(w: Api, tag: string): Promise<string> {
   const id = newId(tag);
@@ -93,7 +77,7 @@ describe("drill: Postgres down", () => {
     const uncached = await created(w, "pg-down-miss");
     const absent = newId("pg-down-absent");
     // Into the stale window (STALE_TTL_SECONDS = 60 s after the fresh period): served as STALE.
-    expect(await redis("PEXPIRE", productKey(aging), "30000")).toBe(1);
+    expect(await redis(["PEXPIRE", productKey(aging), 30000])).toBe(1);
 
     await setDbFaults({ mode: "refuse" });
 

@@ -1,41 +1,22 @@
 /**
- * Drills: Redis down, slow, and answering errors (docs/api.md rule 4). Reads and writes keep working
+ * Drills: Redis down, slow, and answering errors (API.md rule 4). Reads and writes keep working
  * from Postgres with `X-Cache: BYPASS`, each cache call giving up within its timeout; the writes'
  * invalidations stay in the outbox and are applied once Redis is back; nothing acknowledged is lost.
  * Every drill starts fresh isolates (an outage opens the isolate's circuit breaker).
  */
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { Isolates } from "../../check/consistency/isolates";
+import { describe, expect, it } from "vitest";
 import type { FaultSettings } from "../../emulators/shared/faults";
+import { newId, waitFor } from "../api/helpers";
 import { resetFaults, setRedisFaults } from "../support/faults";
-import {
-  type Api,
-  cachedVersion,
-  call,
-  closeBackdoors,
-  newId,
-  persisted,
-  put,
-  read,
-  startApi,
-  waitFor,
-} from "./drill-support";
+import { type Api, cachedVersion, call, persisted, put, read, useDrills } from "./drill-support";
 
-let groups: Isolates[] = [];
+const drills = useDrills();
 
-async function isolate(bindings: Record<string, string> = {}): Promise<Isolates> {
-  const group = await startApi(bindings);
-  groups.push(group);
-  return group;
+/** One fresh isolate with `bindings`. */
+async function isolate(bindings: Record<string, string> = {}): Promise<Api> {
+  const [w] = await drills.isolates(1, bindings);
+  return w as Api;
 }
-const first = (g: Isolates) => g.targets[0] as Api;
-
-afterEach(async () => {
-  await resetFaults();
-  await Promise.all(groups.map((g) => g.dispose()));
-  groups = [];
-});
-afterAll(() => closeBackdoors());
 
 /** A product at version 1, cached (the second read is a HIT). */
 async function cachedProduct(w: Api, tag: string): Promise<string> {
@@ -84,19 +65,19 @@ async function recover(id: string, version: number): Promise<void> {
   // unless the write's last background retry (5 s after it) was quicker and stored its state.
   const cached = await cachedVersion(id);
   expect(["tombstone", version]).toContain(cached);
-  const miss = await read(first(after), id);
+  const miss = await read(after, id);
   expect([miss.status, miss.xCache, miss.version]).toEqual([
     200,
     cached === "tombstone" ? "MISS" : "HIT",
     version,
   ]);
-  await waitFor("the refill", async () => (await cachedVersion(id)) === version);
-  expect(await read(first(after), id)).toMatchObject({ xCache: "HIT", version });
+  expect(await waitFor(async () => (await cachedVersion(id)) === version), "the refill").toBe(true);
+  expect(await read(after, id)).toMatchObject({ xCache: "HIT", version });
 }
 
 describe("drill: Redis down", () => {
   it("serves BYPASS, acknowledges writes, and drains their invalidations once Redis is back", async () => {
-    const w = first(await isolate());
+    const w = await isolate();
     const id = await cachedProduct(w, "redis-down");
     await setRedisFaults({ mode: "refuse" });
 
@@ -108,7 +89,7 @@ describe("drill: Redis down", () => {
 
 describe("drill: Redis slow", () => {
   it("gives up on each cache call within REDIS_TIMEOUT_MS and answers from Postgres", async () => {
-    const w = first(await isolate({ REDIS_TIMEOUT_MS: "150" }));
+    const w = await isolate({ REDIS_TIMEOUT_MS: "150" });
     const id = await cachedProduct(w, "redis-slow");
     // Far slower than the timeout: an answer that waited for Redis would take 3 s.
     await setRedisFaults({ latencyMs: 3000 });
@@ -131,7 +112,7 @@ describe("drill: Redis answering errors", () => {
     ],
     ["HTTP 500", { mode: "http500" }],
   ])("treats %s as a miss and never returns it as data", async (_, fault) => {
-    const w = first(await isolate());
+    const w = await isolate();
     const id = await cachedProduct(w, "redis-errors");
     await setRedisFaults(fault);
 

@@ -1,27 +1,16 @@
 /**
  * Runs the bundled Worker in workerd (Miniflare) against this run's stack.
  *
- * `startWorkers(n)` starts n Workers as separate isolates (separate module state: caches,
- * coalescing maps, circuit breakers) in one workerd process, all sharing the run's Redis and
- * database — what two edge locations look like to the shared backends.
+ * `startWorkers(n)` starts n Workers as separate isolates (`harness/isolates.ts`: separate module
+ * state, one workerd process), all sharing the run's Redis and database — what two edge locations
+ * look like to the shared backends.
  */
-import { dirname } from "node:path";
-import type { Readable } from "node:stream";
-import { Headers, Miniflare, type RequestInit, type Response } from "miniflare";
+import type { Miniflare } from "miniflare";
 import { inject } from "vitest";
+import { type Isolate, startIsolates } from "../../harness/isolates";
 
 /** One Worker isolate. */
-export type WorkerHandle = {
-  /** Its Miniflare worker name (`worker-0`, `worker-1`, …). */
-  name: string;
-  /**
-   * Sends a request to this isolate through Miniflare's entry, like `wrangler dev` does (so the
-   * Worker sees `CF-Connecting-IP` and a `http://127.0.0.1/…` URL). `path` is relative to `/`.
-   */
-  fetch(path: string, init?: RequestInit): Promise<Response>;
-  /** Runs the Worker's `scheduled` handler once. @param cron @default "* * * * *" */
-  scheduled(cron?: string): Promise<void>;
-};
+export type WorkerHandle = Isolate;
 
 /** Workers started together. */
 export type WorkerGroup = {
@@ -45,9 +34,6 @@ export type StartWorkersOptions = {
   onOutput?: (text: string) => void;
 };
 
-// Anything: Miniflare only uses the host to pick a route, and the Worker sees this origin.
-const ORIGIN = "http://127.0.0.1";
-
 /**
  * Starts `count` isolates of the Worker with the run's bindings (wrangler.toml `[vars]`, the local
  * servers, the run's database and key prefix) plus `opts.bindings`.
@@ -60,42 +46,16 @@ export async function startWorkers(
   if (opts.script === undefined && stack.workerScriptPath === "") {
     throw new Error("src/index.ts does not exist yet, so there is no Worker bundle to start");
   }
-  const source =
-    opts.script === undefined
-      ? // Module names are paths relative to modulesRoot; workerd refuses ones that start with "..".
-        { scriptPath: stack.workerScriptPath, modulesRoot: dirname(stack.workerScriptPath) }
-      : { script: opts.script, scriptPath: "inline-worker.mjs" };
-  const names = Array.from({ length: count }, (_, i) => `worker-${i}`);
-  const mf = new Miniflare({
-    // The Request.cf download would fail offline and is irrelevant to this project.
-    cf: false,
-    ...(opts.onOutput === undefined ? {} : { handleRuntimeStdio: forwardTo(opts.onOutput) }),
-    workers: names.map((name) => ({
-      name,
-      modules: true,
-      ...source,
-      compatibilityDate: stack.compatibilityDate,
-      compatibilityFlags: stack.compatibilityFlags,
-      bindings: { ...stack.bindings, ...opts.bindings },
-    })),
+  const group = await startIsolates({
+    count,
+    source:
+      opts.script === undefined ? { scriptPath: stack.workerScriptPath } : { script: opts.script },
+    compatibilityDate: stack.compatibilityDate,
+    compatibilityFlags: stack.compatibilityFlags,
+    bindings: { ...stack.bindings, ...opts.bindings },
+    ...(opts.onOutput === undefined ? {} : { onOutput: opts.onOutput }),
   });
-  await mf.ready;
-  const workers = names.map(
-    (name): WorkerHandle => ({
-      name,
-      fetch(path, init = {}) {
-        const headers = new Headers(init.headers);
-        // Miniflare's entry worker routes on this header; it is removed before the Worker sees it.
-        headers.set("MF-Route-Override", name);
-        return mf.dispatchFetch(new URL(path, ORIGIN), { ...init, headers });
-      },
-      async scheduled(cron = "* * * * *") {
-        const worker = await mf.getWorker(name);
-        await worker.scheduled({ cron });
-      },
-    }),
-  );
-  return { workers, mf, dispose: () => mf.dispose() };
+  return { workers: group.isolates, mf: group.mf, dispose: group.dispose };
 }
 
 /** Starts one isolate of the Worker; see {@link startWorkers}. */
@@ -106,13 +66,4 @@ export async function startWorker(overrides: Record<string, string> = {}): Promi
     throw new Error("startWorkers(1) returned no worker");
   }
   return { ...worker, mf: group.mf, dispose: group.dispose };
-}
-
-function forwardTo(sink: (text: string) => void) {
-  return (stdout: Readable, stderr: Readable) => {
-    for (const stream of [stdout, stderr]) {
-      stream.setEncoding("utf8");
-      stream.on("data", (chunk: string) => sink(chunk));
-    }
-  };
 }

@@ -163,9 +163,14 @@ const WARM_FOR_MS = 1_000;
  *   watermarkKey: keys.watermark(),
  * });
  */
-export function createCacheAside(
+export function createCacheAside(options: CacheAsideOptions): CacheAside {
+  return createCacheAsideWith(options, {});
+}
+
+/** {@link createCacheAside} with test seams; internal to the package (the testing harness uses it). */
+export function createCacheAsideWith(
   options: CacheAsideOptions,
-  internals: CacheAsideInternals = {},
+  internals: CacheAsideInternals,
 ): CacheAside {
   const config = resolveConfig(options.config);
   const background = options.background ?? detached;

@@ -7,6 +7,7 @@ describe("envelope", () => {
     for (const loaded of [
       { found: true, value: { a: 1 } },
       { found: true, value: null },
+      { found: true, value: undefined },
       { found: false },
     ] as const) {
       expect(

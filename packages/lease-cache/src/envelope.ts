@@ -10,8 +10,9 @@
  * - `rev`: the revision of the stored state (the loader's, for example a per-row counter that every
  *   write bumps), empty for entries that are not versioned.
  *
- * The JSON payload holds the fill time and either the value or an explicit "absent" marker, so a
- * cached miss can never be confused with a missing key (`@upstash/redis` would read a bare stored
+ * The JSON payload holds the fill time and either the value (values are JSON: a `Date` comes back
+ * as its string), an explicit "absent" marker, or a marker for a found `undefined`, so a cached
+ * miss can never be confused with a missing key (`@upstash/redis` would read a bare stored
  * `null` as a miss). Anything that does not decode is reported as corrupt and dropped by the caller.
  */
 import type { Loaded } from "./types.js";
@@ -42,7 +43,8 @@ export type EnvelopeParts = {
 /** Where an entry is filled: its group generation and stale window. */
 export type EntryPlacement = { generation: string; staleWindowMs: number };
 
-type Payload = { t: number; v: unknown } | { t: number; a: 1 };
+// `u` marks a found `undefined`, which JSON cannot hold as `v`.
+type Payload = { t: number; v: unknown } | { t: number; a: 1 } | { t: number; u: 1 };
 
 /** Splits a stored string into header fields and payload; `undefined` when it has no valid header. */
 export function parseEnvelope(raw: string): EnvelopeParts | undefined {
@@ -62,9 +64,11 @@ export function parseEnvelope(raw: string): EnvelopeParts | undefined {
 
 /** Encodes an entry. `generation` is `"0"` for entries without a group. */
 export function encodeEntry(entry: Entry, placement: EntryPlacement): string {
-  const payload: Payload = entry.loaded.found
-    ? { t: entry.filledAt, v: entry.loaded.value }
-    : { t: entry.filledAt, a: 1 };
+  const payload: Payload = !entry.loaded.found
+    ? { t: entry.filledAt, a: 1 }
+    : entry.loaded.value === undefined
+      ? { t: entry.filledAt, u: 1 }
+      : { t: entry.filledAt, v: entry.loaded.value };
   const window = Math.max(0, Math.floor(placement.staleWindowMs));
   return `${ENVELOPE_MAGIC}|v|${placement.generation}|${window}|${entry.rev ?? ""}|${JSON.stringify(payload)}`;
 }
@@ -97,6 +101,9 @@ export function decodeEntry(raw: string): Entry | undefined {
   const rev = parts.rev === undefined ? {} : { rev: parts.rev };
   if (record.a === 1 && !("v" in record)) {
     return { filledAt, loaded: { found: false }, ...rev };
+  }
+  if (record.u === 1 && !("v" in record) && record.a === undefined) {
+    return { filledAt, loaded: { found: true, value: undefined }, ...rev };
   }
   if ("v" in record && record.a === undefined) {
     return { filledAt, loaded: { found: true, value: record.v }, ...rev };

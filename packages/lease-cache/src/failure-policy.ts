@@ -96,9 +96,7 @@ export class RedisGuard {
       throw new RedisUnavailableError(isTimeout(err) ? "timeout" : "error", err);
     } finally {
       if (timer !== undefined) {
-        if (timer !== undefined) {
-          clearTimeout(timer);
-        }
+        clearTimeout(timer);
       }
     }
   }

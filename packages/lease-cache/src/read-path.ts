@@ -304,8 +304,10 @@ class ReadAttempt {
   /** Stores `loaded` if this read still holds the lease, the group has not moved on, and nothing newer is stored. */
   async #fill(reply: ReadReply, loaded: Loaded<unknown>): Promise<void> {
     const { config, guard, now } = this.#deps;
-    if (!this.#recentEnough(loaded.rev)) {
-      // The loader returned a state older than the reader's bookmark: never store it.
+    const unprovable = loaded.source === "replica" && loaded.rev === undefined;
+    if (!this.#recentEnough(loaded.rev) || unprovable) {
+      // Older than the reader's bookmark, or from a replica with nothing to show how recent it
+      // is: never store it.
       await this.#release();
       return;
     }

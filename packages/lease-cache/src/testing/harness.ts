@@ -1,9 +1,10 @@
 /**
  * Test harness for code that uses the cache: an "isolate" is a cache with its own coalescing and
- * direct-load state over a shared {@link MemoryRedis}; time and sleeping are controlled by the
- * test, so races are played out in a chosen order instead of hoped for.
+ * direct-load state over a shared {@link MemoryRedis} (or over any port, a real Redis through an
+ * adapter say, with a clock of the test's own); time and sleeping are controlled by the test, so
+ * races are played out in a chosen order instead of hoped for.
  */
-import { type CacheAside, createCacheAside } from "../cache-aside.js";
+import { type CacheAside, createCacheAsideWith } from "../cache-aside.js";
 import { CircuitBreaker } from "../circuit-breaker.js";
 import { Coalescer } from "../coalescer.js";
 import { DirectLoads } from "../direct-loads.js";
@@ -11,7 +12,7 @@ import type { RedisPort } from "../redis-port.js";
 import type { CacheConfig, CacheResult, Regression } from "../types.js";
 import { WarmKeys } from "../warm-keys.js";
 import { WatermarkWatch } from "../watermark.js";
-import type { MemoryRedis } from "./memory-redis.js";
+import { MemoryRedis } from "./memory-redis.js";
 
 /** Collects `waitUntil` promises so a test can await the background work deterministically. */
 export class Background {
@@ -39,9 +40,14 @@ export type TestIsolate = {
 
 /** Options of {@link isolate}. */
 export type IsolateOptions = {
+  /** Overrides of `defaultCacheConfig`. @default {} */
   config?: Partial<CacheConfig>;
-  /** Called instead of sleeping; defaults to advancing the clock and yielding. */
+  /** Called instead of sleeping. @default advancing the clock by `ms` and yielding */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The port the cache talks through (a `countingPort`, or a real Redis through an adapter).
+   * Required when the clock is not a {@link MemoryRedis}. @default the `MemoryRedis` given
+   */
   port?: RedisPort;
   /** @default "strong" */
   readConsistency?: "strong" | "nearest";
@@ -49,15 +55,41 @@ export type IsolateOptions = {
   onRegression?: (regression: Regression) => void;
 };
 
+/**
+ * The clock of an isolate: the time in ms the cache sees, advanced by the test (and by the
+ * default `sleep`). A {@link MemoryRedis} is one; so is a plain `{ now: 0 }`.
+ */
+export type TestClock = { now: number };
+
 /** Builds one isolate over `redis`, using `redis.now` as its clock. */
-export function isolate(redis: MemoryRedis, options: IsolateOptions = {}): TestIsolate {
+export function isolate(redis: MemoryRedis, options?: IsolateOptions): TestIsolate;
+/**
+ * Builds one isolate over `options.port` (a real Redis through an adapter, say), using
+ * `clock.now` as its clock: the cache's clock (breaker, warm keys, direct loads, ages) is the
+ * test's, while Redis keeps its own for TTLs.
+ *
+ * @example
+ * const clock = { now: 0 };
+ * const { cache, background } = isolate(clock, { port: ioredisPort(redis) });
+ */
+export function isolate(
+  clock: TestClock,
+  options: IsolateOptions & { port: RedisPort },
+): TestIsolate;
+export function isolate(clock: TestClock, options: IsolateOptions = {}): TestIsolate {
+  const port = options.port ?? (clock instanceof MemoryRedis ? clock : undefined);
+  if (port === undefined) {
+    throw new TypeError(
+      "lease-cache/testing: isolate() needs options.port unless its clock is a MemoryRedis",
+    );
+  }
   const background = new Background();
-  const now = () => redis.now;
+  const now = () => clock.now;
   const breaker = new CircuitBreaker({ now });
   let tokens = 0;
-  const cache = createCacheAside(
+  const cache = createCacheAsideWith(
     {
-      redis: options.port ?? redis,
+      redis: port,
       config: options.config,
       background,
       breaker,
@@ -77,7 +109,7 @@ export function isolate(redis: MemoryRedis, options: IsolateOptions = {}): TestI
       sleep:
         options.sleep ??
         (async (ms) => {
-          redis.now += ms;
+          clock.now += ms;
           await Promise.resolve();
         }),
     },

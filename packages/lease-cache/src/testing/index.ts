@@ -22,9 +22,10 @@ export {
   type IsolateOptions,
   isolate,
   latch,
+  type TestClock,
   type TestIsolate,
 } from "./harness.js";
-export { MemoryRedis, type MemoryRedisFault } from "./memory-redis.js";
+export { MemoryRedis, type MemoryRedisFault, type MemorySnapshot } from "./memory-redis.js";
 export { registerScriptsContract, type ScriptsSubject } from "./scripts-contract.js";
 export type { LuaScript, RedisPort };
 

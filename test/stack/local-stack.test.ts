@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { redisAnswersPing } from "../../emulators/redis-server";
 import { type LocalStack, startLocalStack } from "../../emulators/stack";
+import { upstashCommand } from "../support/upstash-rest";
 
 const REQUIRED_BINDINGS = [
   "DATABASE_URL",
@@ -13,13 +14,15 @@ const REQUIRED_BINDINGS = [
   "NEON_LOCAL_PROXY",
 ];
 
-async function redisCommand(stack: LocalStack, cmd: string[]): Promise<unknown> {
-  const res = await fetch(stack.bindings.UPSTASH_REDIS_REST_URL ?? "", {
-    method: "POST",
-    headers: { authorization: `Bearer ${stack.bindings.UPSTASH_REDIS_REST_TOKEN}` },
-    body: JSON.stringify(cmd),
-  });
-  return ((await res.json()) as { result: unknown }).result;
+/** A command through the stack's Upstash REST server, as its bindings name it. */
+function redisCommand(stack: LocalStack, cmd: string[]): Promise<unknown> {
+  return upstashCommand(
+    {
+      url: stack.bindings.UPSTASH_REDIS_REST_URL ?? "",
+      token: stack.bindings.UPSTASH_REDIS_REST_TOKEN ?? "",
+    },
+    cmd,
+  );
 }
 
 async function sql(stack: LocalStack, query: string): Promise<unknown[][]> {
@@ -84,11 +87,7 @@ describe("startLocalStack with REDIS_URL and DATABASE_URL given", () => {
       await stack.close();
     }
     // Through the run's own server: the key is in the given Redis, which is still up.
-    const res = await fetch(run.upstashUrl, {
-      method: "POST",
-      headers: { authorization: `Bearer ${run.upstashToken}` },
-      body: JSON.stringify(["GET", key]),
-    });
-    expect(((await res.json()) as { result: unknown }).result).toBe("seen");
+    const own = { url: run.upstashUrl, token: run.upstashToken };
+    expect(await upstashCommand(own, ["GET", key])).toBe("seen");
   });
 });

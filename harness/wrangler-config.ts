@@ -1,10 +1,10 @@
 /**
- * wrangler.toml as wrangler itself reads it, so tests and the bench run Workers with the same
+ * wrangler.toml as wrangler itself reads it, so tests, the bench and the checker run Workers with the same
  * compatibility settings and `[vars]` that `wrangler dev` uses.
  */
 import { fileURLToPath } from "node:url";
 
-const WRANGLER_TOML = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
+const WRANGLER_TOML = fileURLToPath(new URL("../wrangler.toml", import.meta.url));
 
 /** What a Miniflare instance needs from wrangler.toml. */
 export type WranglerConfig = {

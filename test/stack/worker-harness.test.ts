@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { resetFaults, setDbFaults, setRedisFaults } from "../support/faults";
+import { upstashCommand } from "../support/upstash-rest";
 import { startWorker, startWorkers, type WorkerGroup, type WorkerHandle } from "../support/worker";
 
 const stack = inject("stack");
@@ -39,13 +40,8 @@ export default {
   },
 };`;
 
-async function redisGet(key: string): Promise<unknown> {
-  const res = await fetch(stack.upstashUrl, {
-    method: "POST",
-    headers: { authorization: `Bearer ${stack.upstashToken}` },
-    body: JSON.stringify(["GET", key]),
-  });
-  return ((await res.json()) as { result: unknown }).result;
+function redisGet(key: string): Promise<unknown> {
+  return upstashCommand({ url: stack.upstashUrl, token: stack.upstashToken }, ["GET", key]);
 }
 
 async function json<T>(res: Promise<{ json(): Promise<unknown> }>): Promise<T> {

@@ -3,10 +3,8 @@
  * (with its connections) at the end, so runs never see each other's rows.
  */
 import pg from "pg";
-import { applyMigrations } from "../../emulators/migrate";
-
-/** The admin connection used when `TEST_DATABASE_ADMIN_URL` is not set. */
-export const DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres";
+import { applyMigrations } from "../emulators/migrate";
+import { adminUrlFromEnv } from "./env";
 
 /** A database created by {@link createTestDatabase}. */
 export type TestDatabase = {
@@ -19,11 +17,13 @@ export type TestDatabase = {
 
 /**
  * Creates database `eca_test_<suffix>` on the server of `adminUrl`.
- * @param adminUrl a URL of a role allowed to CREATE/DROP DATABASE. @default DEFAULT_ADMIN_URL
+ * @param suffix `[a-z0-9_]+`
+ * @param adminUrl a URL of a role allowed to CREATE/DROP DATABASE.
+ * @default adminUrl env `TEST_DATABASE_ADMIN_URL`, else `DEFAULT_ADMIN_URL` (see `env.ts`)
  */
 export async function createTestDatabase(
   suffix: string,
-  adminUrl: string = DEFAULT_ADMIN_URL,
+  adminUrl: string = adminUrlFromEnv(),
 ): Promise<TestDatabase> {
   if (!/^[a-z0-9_]+$/.test(suffix)) {
     throw new TypeError(`database suffix must be [a-z0-9_]+, got ${suffix}`);
@@ -69,14 +69,14 @@ async function withAdmin(
 
 /**
  * A fresh database with the schema migrated, for a test file that needs tables no other file has
- * written to (the run's database is shared by all files). Pass its `url` to
- * `startWorker({ DATABASE_URL: db.url })` and `drop()` it in `afterAll`.
+ * written to (the run's database is shared by all files), and for the run's own database. Pass
+ * its `url` to `startWorker({ DATABASE_URL: db.url })` and `drop()` it in `afterAll`.
  * @param suffix `[a-z0-9_]+`, unique in the run, e.g. `${inject("stack").runId}_pages`
- * @param adminUrl @default env `TEST_DATABASE_ADMIN_URL`, else DEFAULT_ADMIN_URL
+ * @param adminUrl @default env `TEST_DATABASE_ADMIN_URL`, else `DEFAULT_ADMIN_URL` (see `env.ts`)
  */
 export async function createMigratedDatabase(
   suffix: string,
-  adminUrl: string = process.env.TEST_DATABASE_ADMIN_URL || DEFAULT_ADMIN_URL,
+  adminUrl: string = adminUrlFromEnv(),
 ): Promise<TestDatabase> {
   const db = await createTestDatabase(suffix, adminUrl);
   try {

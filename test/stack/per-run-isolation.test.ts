@@ -1,10 +1,11 @@
 import pg from "pg";
 import { describe, expect, inject, it } from "vitest";
-import setup from "../global-setup";
-import type { ProvidedStack } from "../support/provided";
-import { createMigratedDatabase, DEFAULT_ADMIN_URL } from "../support/test-database";
+import { adminUrlFromEnv } from "../../harness/env";
+import { type RunStack, type RunStackOptions, startRunStack } from "../../harness/run-stack";
+import { createMigratedDatabase } from "../../harness/test-database";
+import { upstashCommand } from "../support/upstash-rest";
 
-const adminUrl = process.env.TEST_DATABASE_ADMIN_URL || DEFAULT_ADMIN_URL;
+const adminUrl = adminUrlFromEnv();
 
 async function query<T extends pg.QueryResultRow>(
   url: string,
@@ -25,29 +26,17 @@ async function databaseExists(name: string): Promise<boolean> {
   return rows.length === 1;
 }
 
-async function redis(stack: ProvidedStack, cmd: string[]): Promise<unknown> {
-  const res = await fetch(stack.upstashUrl, {
-    method: "POST",
-    headers: { authorization: `Bearer ${stack.upstashToken}` },
-    body: JSON.stringify(cmd),
-  });
-  return ((await res.json()) as { result: unknown }).result;
+/** A command through the run's own Upstash REST server. */
+function redis(stack: RunStack, cmd: string[]): Promise<unknown> {
+  return upstashCommand({ url: stack.upstashUrl, token: stack.upstashToken }, cmd);
 }
 
-/** Runs the global setup as a separate test run would, capturing what it provides. */
-async function startRun(): Promise<{ stack: ProvidedStack; teardown: () => Promise<void> }> {
-  let provided: ProvidedStack | undefined;
-  const teardown = await setup({
-    provide: (key, value) => {
-      if (key === "stack") {
-        provided = value as ProvidedStack;
-      }
-    },
-  });
-  if (provided === undefined) {
-    throw new Error("global setup provided no stack");
-  }
-  return { stack: provided, teardown };
+/** Starts the stack a separate run would get (the global setup's), without a Worker bundle. */
+async function startRun(
+  opts: RunStackOptions = {},
+): Promise<{ stack: RunStack; teardown: () => Promise<void> }> {
+  const run = await startRunStack({ workerEntry: null, ...opts });
+  return { stack: run.stack, teardown: run.close };
 }
 
 describe("per-run isolation", () => {
@@ -64,10 +53,12 @@ describe("per-run isolation", () => {
   });
 
   it("gives two concurrent runs different databases and prefixes, and drops them at teardown", async () => {
-    const [a, b] = await Promise.all([startRun(), startRun()]);
+    const [a, b] = await Promise.all([startRun(), startRun({ label: "bench" })]);
     try {
       expect(a.stack.databaseName).not.toBe(b.stack.databaseName);
-      expect(a.stack.cacheKeyPrefix).not.toBe(b.stack.cacheKeyPrefix);
+      expect(a.stack.cacheKeyPrefix).toBe(`test:${a.stack.runId}:`);
+      expect(b.stack.cacheKeyPrefix).toBe(`bench:${b.stack.runId}:`);
+      expect(a.stack.workerScriptPath).toBe("");
       expect(a.stack.bindings.DATABASE_URL).toBe(a.stack.databaseUrl);
       expect(a.stack.bindings.CACHE_KEY_PREFIX).toBe(a.stack.cacheKeyPrefix);
 

@@ -1,6 +1,7 @@
 /**
- * Bundles the Worker once per test run, the way wrangler does for workerd: ESM, browser platform
- * with the `workerd`/`worker` export conditions, Node built-ins left to `nodejs_compat`.
+ * Bundles a Worker the way wrangler does for workerd: ESM, browser platform with the
+ * `workerd`/`worker` export conditions, Node built-ins left to `nodejs_compat`. The test run, the
+ * bench and the checker's mutants all build with these options.
  */
 import { builtinModules } from "node:module";
 import { join } from "node:path";
