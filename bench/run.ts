@@ -17,10 +17,17 @@ import { type Cluster, startWorkerdCluster } from "./lib/cluster";
 import { startNodeCluster } from "./lib/node-cluster";
 import { type RelayHandle, startRelay } from "./lib/relay";
 import { percentile } from "./lib/summary";
+import { startTopologyStack } from "./lib/topology-stack";
 import { NAIVE_MAX_TRIES } from "./naive-cache";
 import { REDIS_TCP_BINDING } from "./paths/bentocache";
 import { BENCH_PATHS, type BenchHost, type BenchPath, PATH_HOSTS } from "./protocol";
-import { factsLine, resultsTable, targetsTable } from "./report/markdown";
+import {
+  factsLine,
+  resultsTable,
+  targetsTable,
+  topologyTable,
+  topologyTargetsTable,
+} from "./report/markdown";
 import type { PathInfo } from "./report/paths";
 import { type BenchResults, checkTargets, type ScenarioResult } from "./report/results";
 import { readLatest, writeResults } from "./report/write-results";
@@ -37,6 +44,13 @@ import { missLatency } from "./scenarios/miss-latency";
 import { readWriteMix } from "./scenarios/read-write-mix";
 import { type ClusterKind, freshState, type Metrics, type Scenario } from "./scenarios/scenario";
 import { staleFillRace } from "./scenarios/stale-fill-race";
+import {
+  runTopology,
+  TOPOLOGY_DELAYS,
+  TOPOLOGY_REDIS_TIMEOUT_MS,
+  type TopologyResult,
+  topologySeedIds,
+} from "./scenarios/topology";
 
 const SCENARIOS: readonly Scenario[] = [
   hitLatency,
@@ -44,8 +58,9 @@ const SCENARIOS: readonly Scenario[] = [
   coldStampede,
   absentProbing,
   readWriteMix,
-  flashSale,
   staleFillRace,
+  // Last on the default isolates: it can leave the core's breaker open for its 10 s.
+  flashSale,
   expiringHotKey,
   expiringHotKeyNoStale,
 ];
@@ -139,6 +154,7 @@ async function main(): Promise<void> {
 
   const scenarios: ScenarioResult[] = [];
   const overhead: Partial<Record<BenchHost, number | null>> = {};
+  let topology: TopologyResult | undefined;
   try {
     await stack.setLatency(options.redisMs, options.dbMs, {
       redisMs: options.redisJitterMs,
@@ -218,6 +234,14 @@ async function main(): Promise<void> {
       const { id, title, description, rows } = scenario;
       scenarios.push({ id, title, description, rows, metrics, diagnostics });
     }
+    const wantTopology =
+      (options.only.length === 0 || options.only.includes("topology")) &&
+      (options.paths.length === 0 || options.paths.includes("core"));
+    if (wantTopology) {
+      // The main isolates would only compete for the CPU.
+      await stopClusters();
+      topology = await topologyRun(scriptPath, options);
+    }
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -225,6 +249,7 @@ async function main(): Promise<void> {
   }
   await report(stack, {
     scenarios,
+    topology,
     paths,
     overhead,
     loadBefore,
@@ -233,7 +258,45 @@ async function main(): Promise<void> {
   });
 }
 
+/** The simulated topology on its own stack and isolates (see `scenarios/topology.ts`). */
+async function topologyRun(
+  scriptPath: string,
+  options: ReturnType<typeof parseArgs>,
+): Promise<TopologyResult> {
+  progress("starting the simulated topology (replicas, route delays)");
+  const topo = await startTopologyStack(ROOT, TOPOLOGY_DELAYS);
+  const started: Cluster[] = [];
+  try {
+    await topo.seed([WARM_ID, ...topologySeedIds(options.quick)]);
+    const clusterOf = async (consistency: "strong" | "nearest") => {
+      const cluster = await startWorkerdCluster({
+        scriptPath,
+        isolates: options.isolates,
+        bindings: {
+          ...topo.bindings,
+          READ_CONSISTENCY: consistency,
+          // The 150 ms default is below an 80 ms primary plus this machine's overhead.
+          REDIS_TIMEOUT_MS: String(TOPOLOGY_REDIS_TIMEOUT_MS),
+          // strong: no database replica either (today's behaviour); an empty value is unset.
+          ...(consistency === "strong" ? { DATABASE_REPLICA_URL: "" } : {}),
+        },
+        compatibilityDate: topo.compatibilityDate,
+        compatibilityFlags: topo.compatibilityFlags,
+      });
+      started.push(cluster);
+      await warmUp(cluster, ["naive", "core"]);
+      return cluster;
+    };
+    const clusters = { strong: await clusterOf("strong"), nearest: await clusterOf("nearest") };
+    return await runTopology({ stack: topo, clusters, quick: options.quick, progress });
+  } finally {
+    await Promise.all(started.map((c) => c.dispose().catch(() => {})));
+    await topo.close();
+  }
+}
+
 type Collected = {
+  topology: TopologyResult | undefined;
   scenarios: ScenarioResult[];
   paths: readonly BenchPath[];
   overhead: Partial<Record<BenchHost, number | null>>;
@@ -277,6 +340,7 @@ async function report(stack: BenchStack, run: Collected): Promise<void> {
           nodeNote: `Node-hosted paths: ${options.isolates} Node processes, ioredis over TCP through a relay adding the same Redis round trip, dispatch overhead p50 ${nodeOverhead?.toFixed(1) ?? "n/a"} ms`,
         }),
     scenarios: run.scenarios,
+    ...(run.topology === undefined ? {} : { topology: run.topology }),
     targets: checkTargets(run.scenarios, run.paths, previous?.throughput),
     ...(previous?.throughput === undefined ? {} : { throughput: previous.throughput }),
     durationSeconds: (performance.now() - began) / 1000,
@@ -292,6 +356,9 @@ async function report(stack: BenchStack, run: Collected): Promise<void> {
       "",
       targetsTable(results),
       "",
+      ...(results.topology === undefined
+        ? []
+        : [topologyTable(results.topology), "", topologyTargetsTable(results.topology), ""]),
       `End-to-end times are measured by the bench (Node) around each request; "in-Worker" times are the host's own clock. The naive recipe's retry recursion is capped at ${NAIVE_MAX_TRIES} tries for the bench (a capped request counts as an error).`,
       "",
     ].join("\n"),

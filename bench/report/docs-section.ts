@@ -4,7 +4,13 @@
  * full `npm run bench`, by `npm run bench:throughput` and by `npm run bench:report`. Measured
  * numbers are never typed into the docs by hand; the prose around the markers is.
  */
-import { factsLine, resultsTable, targetsTable } from "./markdown";
+import {
+  factsLine,
+  resultsTable,
+  targetsTable,
+  topologyTable,
+  topologyTargetsTable,
+} from "./markdown";
 import type { BenchResults, ThroughputResult } from "./results";
 
 /** The page the section lives in, relative to the repository root. */
@@ -49,6 +55,10 @@ export function benchDocsSection(results: BenchResults): string {
     "![bench chart: read latency p50/p99 and Postgres queries per 1000 reads, per scenario and path](../bench/results/latest.svg)",
     "",
     targetsTable(results),
+    "",
+    ...(results.topology === undefined
+      ? ["**Simulated topology**: not run in this run."]
+      : [topologyTable(results.topology), "", topologyTargetsTable(results.topology)]),
     "",
     throughputParagraph(results.throughput),
   ].join("\n");

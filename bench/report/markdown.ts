@@ -1,5 +1,6 @@
 /** The markdown tables: printed on stdout by the bench and rendered into `docs/benchmarks.md`. */
 import { ratio } from "../lib/summary";
+import type { TopologyResult } from "../scenarios/topology";
 import { columnLabel, type PathInfo } from "./paths";
 import type { BenchResults, TargetCheck } from "./results";
 
@@ -57,6 +58,34 @@ export function targetsTable(results: BenchResults): string {
     `| Target (core) | core, measured | | ${others.map(columnLabel).join(" | ")} |`,
     `|---|---|---|${others.map(() => "---").join("|")}|`,
     ...results.targets.map(row),
+  ].join("\n");
+}
+
+/** The topology table: one column per variant. */
+export function topologyTable(t: TopologyResult): string {
+  const lines = [
+    `| **${t.title}** | ${t.variants.map((v) => v.label).join(" | ")} |`,
+    `|---|${t.variants.map(() => "--:").join("|")}|`,
+  ];
+  for (const row of t.rows) {
+    const values = t.variants.map((v) => cell(t.metrics[v.id]?.[row.key], row.digits ?? 1));
+    lines.push(`| ${row.label} | ${values.join(" | ")} |`);
+  }
+  return lines.join("\n");
+}
+
+/** The topology's targets (core `nearest`), with the other variants' measures. */
+export function topologyTargetsTable(t: TopologyResult): string {
+  const mark = (met: boolean | null) =>
+    met === null ? "not measured" : met ? "met" : "**missed**";
+  const others = t.variants.filter((v) => v.id !== "core-nearest");
+  return [
+    `| Target (topology, core nearest) | measured | | ${others.map((v) => v.label).join(" | ")} |`,
+    `|---|---|---|${others.map(() => "---").join("|")}|`,
+    ...t.targets.map(
+      (x) =>
+        `| ${x.target} | ${x.measured} | ${mark(x.met)} | ${others.map((v) => x.others?.[v.id] ?? "").join(" | ")} |`,
+    ),
   ].join("\n");
 }
 

@@ -3,6 +3,7 @@ import type { BenchOptions } from "../lib/args";
 import { ratio } from "../lib/summary";
 import type { BenchPath } from "../protocol";
 import type { MetricRow, Metrics } from "../scenarios/scenario";
+import type { TopologyResult } from "../scenarios/topology";
 import type { PathInfo } from "./paths";
 
 /** One scenario's outcome for every path. */
@@ -46,7 +47,7 @@ export type TargetCheck = {
   target: string;
   measured: string;
   met: boolean | null;
-  others?: Partial<Record<BenchPath, string>>;
+  others?: Record<string, string>;
 };
 
 /** Everything one `npm run bench` writes. */
@@ -71,6 +72,8 @@ export type BenchResults = {
   /** How the paths that ran in Node were run (shown in the facts line). */
   nodeNote?: string;
   scenarios: ScenarioResult[];
+  /** The simulated topology (issue 11), when it ran. */
+  topology?: TopologyResult;
   targets: TargetCheck[];
   throughput?: ThroughputResult;
   durationSeconds: number;

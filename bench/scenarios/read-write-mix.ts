@@ -10,6 +10,7 @@ import { seededRandom } from "../lib/summary";
 import {
   concurrentClients,
   errorCount,
+  hitBreakdown,
   latencyMetrics,
   type Scenario,
   statusCounts,
@@ -39,6 +40,11 @@ export const readWriteMix: Scenario = {
     { key: "p99", label: "read p99 ms", ratio: true },
     { key: "pgPerRead", label: "Postgres queries / read", ratio: true, digits: 3 },
     { key: "staleReads", label: "stale reads", digits: 0 },
+    {
+      key: "bypassed",
+      label: "reads answered without Redis (core: timeout or breaker open)",
+      digits: 0,
+    },
     { key: "errors", label: "errors", digits: 0 },
   ],
   seedIds: () => Array.from({ length: PRODUCTS }, (_, i) => idOf(i)),
@@ -92,6 +98,8 @@ export const readWriteMix: Scenario = {
       staleReads: stale.length,
       staleHotReads: stale.filter((r) => r.id === idOf(0)).length,
       errors: errorCount(reads) + errorCount(writes),
+      bypassed: reads.filter((r) => r.answer?.status === "bypass").length,
+      ...hitBreakdown(reads),
       ...statusCounts(reads),
     };
   },

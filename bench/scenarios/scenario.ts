@@ -50,7 +50,10 @@ export type Scenario = {
  * back after the flush: the isolates remember the one they saw, and a Redis that forgot it would
  * rightly make them replay every recent write in the background of the next scenario.
  */
-export async function freshState(cluster: Cluster, stack: BenchStack): Promise<void> {
+export async function freshState(
+  cluster: Cluster,
+  stack: Pick<BenchStack, "upstash" | "prefix" | "flushKeys">,
+): Promise<void> {
   await cluster.settle();
   const redis = new Redis({
     url: stack.upstash.url,
@@ -77,6 +80,31 @@ export function latencyMetrics(samples: readonly ReadSample[], prefix = ""): Met
     [`${prefix}p99`]: percentile(e2e, 99),
     [`${prefix}workerP50`]: percentile(worker, 50),
     [`${prefix}workerP99`]: percentile(worker, 99),
+  };
+}
+
+/** Answers that came from the cache without waiting (core `hit`, naive `hit`, peers `cached`). */
+const HIT_STATUSES: ReadonlySet<string> = new Set(["hit", "cached"]);
+
+/**
+ * In-Worker p50/p99 of the reads answered as hits, and (core) the p50 of the cache's own time in
+ * them: where a slow read's time goes when most reads are hits.
+ */
+export function hitBreakdown(samples: readonly ReadSample[]): Metrics {
+  const hits = samples.flatMap((s) =>
+    s.answer !== undefined && HIT_STATUSES.has(s.answer.status) ? [s.answer] : [],
+  );
+  const cacheMs = hits.flatMap((a) => (a.outcome === undefined ? [] : [a.outcome.cacheMs]));
+  return {
+    hitWorkerP50: percentile(
+      hits.map((a) => a.serverMs),
+      50,
+    ),
+    hitWorkerP99: percentile(
+      hits.map((a) => a.serverMs),
+      99,
+    ),
+    hitCacheMsP50: percentile(cacheMs, 50),
   };
 }
 
