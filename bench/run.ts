@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     await stack.seed([WARM_ID, ...SCENARIOS.flatMap((s) => s.seedIds(options))]);
     const scriptPath = await bundleWorker(join(ROOT, "bench/worker.ts"), outDir);
     const start = (host: BenchHost, kind: ClusterKind): Promise<Cluster> => {
-      const bindings = { ...stack.bindings, ...CLUSTER_BINDINGS[kind] };
+      const bindings = { ...stack.bindings, ...CLUSTER_BINDINGS[kind], ...options.vars };
       if (host === "node") {
         const url = relay?.url ?? "";
         return startNodeCluster({
@@ -225,10 +225,16 @@ async function main(): Promise<void> {
           path,
         );
         metrics[path] = result;
-        const { breakers, errors } = await cluster.settle();
-        diagnostics[path] = { breakers, errors };
-        if (Object.keys(errors).length > 0 || breakers.some((b) => b !== "closed")) {
-          progress(`  breakers ${breakers.join(", ")}; errors ${JSON.stringify(errors)}`);
+        const { breakers, errors, stuckInflight } = await cluster.settle();
+        diagnostics[path] = { breakers, errors, stuckInflight };
+        if (
+          Object.keys(errors).length > 0 ||
+          breakers.some((b) => b !== "closed") ||
+          stuckInflight > 0
+        ) {
+          progress(
+            `  breakers ${breakers.join(", ")}; errors ${JSON.stringify(errors)}; stuck outbound requests so far ${stuckInflight}`,
+          );
         }
       }
       const { id, title, description, rows } = scenario;
@@ -253,7 +259,8 @@ async function main(): Promise<void> {
     paths,
     overhead,
     loadBefore,
-    partial: options.only.length > 0 || options.paths.length > 0,
+    partial:
+      options.only.length > 0 || options.paths.length > 0 || Object.keys(options.vars).length > 0,
     options,
   });
 }

@@ -20,6 +20,8 @@ export type BenchOptions = {
   only: string[];
   /** Run only these paths (`--paths core,naive`). @default [] (all) */
   paths: string[];
+  /** Extra Worker bindings for every isolate (`--var REDIS_TIMEOUT_MS=1000`, repeatable). @default {} */
+  vars: Record<string, string>;
   /** `bench:throughput` only: seconds of load per measurement. @default 10 (`--duration`) */
   durationSeconds: number;
   /** `bench:throughput` only: concurrent connections. @default 50 (`--connections`) */
@@ -41,7 +43,9 @@ export const USAGE = `usage: npm run bench -- [--redis-ms N] [--db-ms N] [--isol
                  flash, race, expiring, expiring-no-stale                 (default all)
   --paths a,b    run only these paths: nocache, naive, core, cachified,
                  bentocache                                               (default all)
-  (--only and --paths runs write a partial JSON and leave latest.* and the docs alone)
+  --var K=V      an extra Worker binding for every isolate, e.g. REDIS_TIMEOUT_MS=1000
+                 (repeatable; for experiments)
+  (--only, --paths and --var runs write a partial JSON and leave latest.* and the docs alone)
 bench:throughput only:
   --duration N   seconds of load per measurement                          (default 10)
   --connections N  concurrent connections                                 (default 50)
@@ -62,6 +66,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     rounds: 2,
     only: [],
     paths: [],
+    vars: {},
   };
   type NumericField = {
     [K in keyof BenchOptions]: BenchOptions[K] extends number ? K : never;
@@ -82,6 +87,15 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     const [flag, inline] = arg.includes("=") ? arg.split("=", 2) : [arg, undefined];
     if (flag === "--quick") {
       options.quick = true;
+      continue;
+    }
+    if (flag === "--var") {
+      const pair = inline === undefined ? (argv[++i] ?? "") : arg.slice("--var=".length);
+      const eq = pair.indexOf("=");
+      if (eq < 1) {
+        throw new Error(`--var needs KEY=VALUE\n${USAGE}`);
+      }
+      options.vars[pair.slice(0, eq)] = pair.slice(eq + 1);
       continue;
     }
     if (flag === "--only" || flag === "--paths") {

@@ -40,6 +40,8 @@ export type WriteSample = Sample & { answer?: WriteAnswer; error?: string };
 /** Outbound round trips of all isolates together, plus what went wrong since the last reset. */
 export type ClusterStats = Pick<IsolateStats, "redis" | "postgres" | "other" | "requests"> & {
   byKind: { read: KindCalls; write: KindCalls };
+  /** Outbound requests that never settled so far (cancelled with their request), all isolates. */
+  stuckInflight: number;
   /** The core's circuit breaker per isolate (`closed`, `open`, `half-open`). */
   breakers: string[];
   /** Failed requests since the last reset: distinct error texts with their counts. */
@@ -83,6 +85,9 @@ export type Cluster = {
   settle(timeoutMs?: number): Promise<ClusterStats>;
   dispose(): Promise<void>;
 };
+
+/** How long nothing may move before an in-flight outbound request counts as stuck, in ms. */
+const STUCK_AFTER_MS = 3000;
 
 /** One isolate's address: its base URL and the headers that route to it. */
 export type Endpoint = { base: string; headers: Record<string, string> };
@@ -144,6 +149,9 @@ export function clusterClient(
     errors[key] = (errors[key] ?? 0) + 1;
   };
   const next = () => turn++ % endpoints.length;
+  // Per isolate: outbound requests known never to settle (see `settle`).
+  const stuck: number[] = endpoints.map(() => 0);
+  let stuckTotal = 0;
 
   /**
    * Plain `node:http` to the isolate's entry: much less client CPU per request than
@@ -249,15 +257,34 @@ export function clusterClient(
     async settle(timeoutMs = 120_000) {
       const deadline = performance.now() + timeoutMs;
       let previous = "";
+      let stableSince = performance.now();
       for (;;) {
         const stats = await allStats();
-        const quiet = stats.every((s) => s.background === 0 && s.inflight === 0);
         const summed = sum(stats);
         const key = JSON.stringify(summed);
-        if (quiet && key === previous) {
-          return { ...summed, breakers: stats.map((s) => s.breaker), errors: { ...errors } };
+        const background = stats.some((s) => s.background > 0);
+        if (key !== previous) {
+          stableSince = performance.now();
         }
-        previous = quiet ? key : "";
+        const unsettled = stats.filter((s, i) => s.inflight > (stuck[i] ?? 0));
+        const stable = !background && key === previous;
+        // A fetch whose request ended outside `waitUntil` is cancelled by workerd and never
+        // settles: once nothing else moves for a while, it is counted as stuck, not waited for.
+        if (stable && unsettled.length > 0 && performance.now() - stableSince >= STUCK_AFTER_MS) {
+          stats.forEach((s, i) => {
+            stuck[i] = s.inflight;
+          });
+          stuckTotal = stuck.reduce((a, b) => a + b, 0);
+        }
+        if (stable && stats.every((s, i) => s.inflight <= (stuck[i] ?? 0))) {
+          return {
+            ...summed,
+            stuckInflight: stuckTotal,
+            breakers: stats.map((s) => s.breaker),
+            errors: { ...errors },
+          };
+        }
+        previous = key;
         if (performance.now() > deadline) {
           throw new Error(
             `isolates did not settle within ${timeoutMs} ms: ${JSON.stringify(stats)}`,

@@ -15,7 +15,17 @@ export type ScenarioResult = {
   /** The paths the scenario ran (all of the run's unless it says otherwise). */
   metrics: Partial<Record<BenchPath, Metrics>>;
   /** Per path: the core's breaker per isolate after the run, and failed requests by error text. */
-  diagnostics: Partial<Record<BenchPath, { breakers: string[]; errors: Record<string, number> }>>;
+  diagnostics: Partial<
+    Record<
+      BenchPath,
+      {
+        breakers: string[];
+        errors: Record<string, number>;
+        /** Outbound requests of the isolates that never settled, so far in the run. */
+        stuckInflight?: number;
+      }
+    >
+  >;
 };
 
 /** `npm run bench:throughput`'s outcome (also merged into `latest.json`). */

@@ -51,6 +51,7 @@ function pgPerThousand(s: ScenarioResult, path: BenchPath): number | null {
   const perRead =
     m.pgPerRead ??
     m.pgPerRequest ??
+    (m.pgReads != null && m.reads ? m.pgReads / m.reads : null) ??
     (m.pgTotal !== undefined && m.pgTotal !== null && m.requests ? m.pgTotal / m.requests : null);
   return perRead === null || perRead === undefined ? null : perRead * 1000;
 }
@@ -149,7 +150,9 @@ export function benchChart(results: BenchResults): string {
     )
     .join("");
   const s = results.settings;
-  const caption = `${results.date.slice(0, 10)} · Redis +${s.redisMs} ms, Postgres +${s.dbMs} ms per round trip · ${s.isolates} isolates · ${results.machine.cpus} CPUs · Node ${results.machine.node}`;
+  const nodePaths = results.paths.filter((p) => p.host === "node").map((p) => PATH_NAMES[p.id]);
+  const hosts = nodePaths.length === 0 ? "" : ` · ${nodePaths.join(", ")} in Node, not workerd`;
+  const caption = `${results.date.slice(0, 10)} · Redis +${s.redisMs} ms, Postgres +${s.dbMs} ms per round trip · ${s.isolates} isolates${hosts} · ${results.machine.cpus} CPUs · Node ${results.machine.node}`;
   const height = 24 + PANEL_HEIGHT * 2 + 24;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">
 <style>
