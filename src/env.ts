@@ -24,56 +24,87 @@ const intSetting = (defaultValue: number, min = 1, max = 86_400_000) =>
 
 const secret = z.string().min(1, "is missing");
 
+/** Default of `ABSENT_READS_PER_MINUTE` (the contract's). */
+export const ABSENT_READS_PER_MINUTE_DEFAULT = 60;
+
 /**
  * Every variable and secret the Worker reads, with its default. Secrets have no default: a missing
  * one is a configuration error answered with a `500` that names it (never its value).
  */
-export const envSchema = z.object({
-  /** Postgres connection string (secret). */
-  DATABASE_URL: secret,
-  /** Upstash REST endpoint (secret). */
-  UPSTASH_REDIS_REST_URL: secret.pipe(z.url({ protocol: /^https?$/, error: "must be a URL" })),
-  /** Upstash REST token (secret). */
-  UPSTASH_REDIS_REST_TOKEN: secret,
-  /** Bearer token for writes (secret). */
-  API_TOKEN: secret,
-  /** Lifetime of a cached hit, in seconds. @default the cache's `ttlSeconds` (300) */
-  CACHE_TTL_SECONDS: intSetting(cacheDefaults.ttlSeconds),
-  /** Extra seconds a value may be served stale while it is refreshed. @default the cache's `staleSeconds` (60) */
-  STALE_TTL_SECONDS: intSetting(cacheDefaults.staleSeconds, 0),
-  /** Lifetime of a cached miss, in seconds. @default the cache's `negativeTtlSeconds` (30) */
-  NEGATIVE_TTL_SECONDS: intSetting(cacheDefaults.negativeTtlSeconds),
-  /** Lifetime of a fill lock, in seconds. @default the cache's `lockTtlSeconds` (5) */
-  LOCK_TTL_SECONDS: intSetting(cacheDefaults.lockTtlSeconds),
-  /** Timeout of each Redis call, in ms. @default the cache's `redisTimeoutMs` (150) */
-  REDIS_TIMEOUT_MS: intSetting(cacheDefaults.redisTimeoutMs),
-  /** Timeout of each Postgres query, in ms. @default 3000 */
-  DB_TIMEOUT_MS: intSetting(3000),
-  /** Writes allowed per client and window. @default 60 */
-  RATE_LIMIT_WRITES: intSetting(60),
-  /** Rate-limit window, in seconds. @default 60 */
-  RATE_LIMIT_WINDOW_SECONDS: intSetting(60),
-  /** Time the rate limiter may take before the write proceeds (fail-open), in ms. @default 200 */
-  RATE_LIMIT_TIMEOUT_MS: intSetting(200),
-  /** Allowed browser origins, comma-separated; `*` allows any. @default "" (none) */
-  CORS_ORIGINS: z.preprocess((v) => v ?? "", z.string()),
-  /** First part of every Redis key (per deployment or test run). @default "v1" */
-  CACHE_KEY_PREFIX: z.preprocess(
-    unsetIfEmpty,
-    z
-      .string()
-      .regex(/^[A-Za-z0-9_:.-]{1,64}$/, "must be 1-64 letters, digits, _ : . or -")
-      .default("v1"),
-  ),
-  /** `host:port` of the local Neon-protocol server; unset in production. @default unset */
-  NEON_LOCAL_PROXY: z.preprocess(
-    unsetIfEmpty,
-    z
-      .string()
-      .regex(/^[A-Za-z0-9.[\]:-]+:\d+$/, "must be host:port")
-      .optional(),
-  ),
-});
+export const envSchema = z
+  .object({
+    /** Postgres connection string (secret). */
+    DATABASE_URL: secret,
+    /** Upstash REST endpoint (secret). */
+    UPSTASH_REDIS_REST_URL: secret.pipe(z.url({ protocol: /^https?$/, error: "must be a URL" })),
+    /** Upstash REST token (secret). */
+    UPSTASH_REDIS_REST_TOKEN: secret,
+    /** Bearer token for writes (secret). */
+    API_TOKEN: secret,
+    /** Lifetime of a cached hit, in seconds. @default the cache's `ttlSeconds` (300) */
+    CACHE_TTL_SECONDS: intSetting(cacheDefaults.ttlSeconds),
+    /** Extra seconds a value may be served stale while it is refreshed. @default the cache's `staleSeconds` (60) */
+    STALE_TTL_SECONDS: intSetting(cacheDefaults.staleSeconds, 0),
+    /** Lifetime of a cached miss, in seconds. @default the cache's `negativeTtlSeconds` (30) */
+    NEGATIVE_TTL_SECONDS: intSetting(cacheDefaults.negativeTtlSeconds),
+    /** Lifetime of a fill lock, in seconds. @default the cache's `lockTtlSeconds` (5) */
+    LOCK_TTL_SECONDS: intSetting(cacheDefaults.lockTtlSeconds),
+    /** Timeout of each Redis call, in ms. @default the cache's `redisTimeoutMs` (150) */
+    REDIS_TIMEOUT_MS: intSetting(cacheDefaults.redisTimeoutMs),
+    /** Timeout of each Postgres query, in ms. @default 3000 */
+    DB_TIMEOUT_MS: intSetting(3000),
+    /** Writes allowed per client and window. @default 60 */
+    RATE_LIMIT_WRITES: intSetting(60),
+    /** Rate-limit window, in seconds. @default 60 */
+    RATE_LIMIT_WINDOW_SECONDS: intSetting(60),
+    /** Time the rate limiter may take before the write proceeds (fail-open), in ms. @default 200 */
+    RATE_LIMIT_TIMEOUT_MS: intSetting(200),
+    /** Allowed browser origins, comma-separated; `*` allows any. @default "" (none) */
+    CORS_ORIGINS: z.preprocess((v) => v ?? "", z.string()),
+    /** First part of every Redis key (per deployment or test run). @default "v1" */
+    CACHE_KEY_PREFIX: z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_:.-]{1,64}$/, "must be 1-64 letters, digits, _ : . or -")
+        .default("v1"),
+    ),
+    /**
+     * JWKS of the identity provider whose JWTs are user tokens; unset: user tokens are refused.
+     * @default unset
+     */
+    JWT_JWKS_URL: z.preprocess(
+      unsetIfEmpty,
+      z.url({ protocol: /^https?$/, error: "must be a URL" }).optional(),
+    ),
+    /** Required `iss` of user tokens (with `JWT_JWKS_URL`). @default unset */
+    JWT_ISSUER: z.preprocess(unsetIfEmpty, z.string().optional()),
+    /** Required `aud` (one of) of user tokens (with `JWT_JWKS_URL`). @default unset */
+    JWT_AUDIENCE: z.preprocess(unsetIfEmpty, z.string().optional()),
+    /**
+     * Reads per client and minute that may reach Postgres and find nothing (rule 7).
+     * @default ABSENT_READS_PER_MINUTE_DEFAULT (60)
+     */
+    ABSENT_READS_PER_MINUTE: intSetting(ABSENT_READS_PER_MINUTE_DEFAULT),
+    /** `host:port` of the local Neon-protocol server; unset in production. @default unset */
+    NEON_LOCAL_PROXY: z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9.[\]:-]+:\d+$/, "must be host:port")
+        .optional(),
+    ),
+  })
+  .superRefine((env, ctx) => {
+    // A JWKS without the issuer and audience to check would accept any token it can verify.
+    if (env.JWT_JWKS_URL !== undefined) {
+      for (const name of ["JWT_ISSUER", "JWT_AUDIENCE"] as const) {
+        if (env[name] === undefined) {
+          ctx.addIssue({ code: "custom", path: [name], message: "is missing" });
+        }
+      }
+    }
+  });
 
 /** The bindings as Cloudflare passes them (what `ExportedHandler<Env>` is typed with). */
 export type Env = z.input<typeof envSchema>;

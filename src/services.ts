@@ -16,6 +16,7 @@ import {
 import { upstashClientOptions, upstashPort } from "lease-cache/upstash";
 import { createDb, type Db } from "./db/client";
 import type { Config } from "./env";
+import { type UserTokenVerifier, userTokenVerifier } from "./http/auth/user-tokens";
 import type { Logger } from "./log";
 import { type ResourceKeys, resourceKeys } from "./resource-keys";
 
@@ -29,6 +30,8 @@ export type Services = {
   background: BackgroundContext;
   /** Log lines of this request or job (each carries its request id or job name). */
   logger: Logger;
+  /** Verifies user tokens; `undefined` when `JWT_JWKS_URL` is unset (user tokens are refused). */
+  userTokens: UserTokenVerifier | undefined;
 };
 
 // Identifiers over their limit are refused in-isolate without a Redis call; only useful when the
@@ -92,5 +95,15 @@ export function buildServices(
     keys: resourceKeys(config.CACHE_KEY_PREFIX),
     background,
     logger,
+    userTokens: userTokensOf(config),
   };
+}
+
+/** The user-token verifier of the configuration (env validation requires all three settings). */
+function userTokensOf(config: Config): UserTokenVerifier | undefined {
+  const { JWT_JWKS_URL: jwksUrl, JWT_ISSUER: issuer, JWT_AUDIENCE: audience } = config;
+  if (jwksUrl === undefined || issuer === undefined || audience === undefined) {
+    return undefined;
+  }
+  return userTokenVerifier({ jwksUrl, issuer, audience });
 }

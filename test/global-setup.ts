@@ -2,7 +2,8 @@
  * Vitest global setup of the `integration` project, run once per `vitest run` in Node.
  *
  * Gives the run its own world: a fresh Postgres database (migrated), a random Redis key prefix,
- * an Upstash REST server over the real Redis, a Neon server, and the Worker bundled once. Tests
+ * an Upstash REST server over the real Redis, a Neon server, a local identity provider (user
+ * tokens; its URL is the `JWT_ISSUER` binding), and the Worker bundled once. Tests
  * read all of it with `inject("stack")` (see `test/support/provided.d.ts`).
  *
  * Environment: `TEST_DATABASE_ADMIN_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`),
@@ -16,6 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "@upstash/redis";
 import type { TestProject } from "vitest/node";
+import { startIdentityProvider } from "../emulators/identity/server";
 import { applyMigrations } from "../emulators/migrate";
 import { startNeonServer } from "../emulators/neon/server";
 import { redisAnswersPing } from "../emulators/redis-server";
@@ -72,6 +74,9 @@ export default async function setup(
     undo.push(() => deleteKeys(upstash.url, upstash.token, cacheKeyPrefix));
     const neon = await startNeonServer();
     undo.push(() => neon.close());
+    // User tokens: tests get tokens from its `/token` and `/sign` (its URL is JWT_ISSUER).
+    const identity = await startIdentityProvider();
+    undo.push(() => identity.close());
 
     const apiToken = randomBytes(18).toString("base64url");
     const stack: ProvidedStack = {
@@ -98,6 +103,9 @@ export default async function setup(
         API_TOKEN: apiToken,
         NEON_LOCAL_PROXY: neon.hostPort,
         CACHE_KEY_PREFIX: cacheKeyPrefix,
+        JWT_JWKS_URL: identity.jwksUrl,
+        JWT_ISSUER: identity.issuer,
+        JWT_AUDIENCE: identity.audience,
       },
     };
     project.provide("stack", stack);

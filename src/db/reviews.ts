@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { isForeignKeyViolation } from "./errors";
 import type { InvalidationTarget, Rating, Review, ReviewInput } from "./models";
-import { insertOutboxRow } from "./outbox";
+import { insertOutboxRow, insertOutboxRowIf } from "./outbox";
 import { products, reviews } from "./schema";
 
 /** Most reviews returned by {@link findReviewList} (the contract's page size). */
@@ -21,6 +21,7 @@ type ReviewRecord = {
   productId: string;
   rating: number;
   author: string;
+  authorId: string | null;
   body: string;
   createdAt: Date;
 };
@@ -30,6 +31,7 @@ const reviewColumns = {
   productId: reviews.productId,
   rating: reviews.rating,
   author: reviews.author,
+  authorId: reviews.authorId,
   body: reviews.body,
   createdAt: reviews.createdAt,
 };
@@ -40,6 +42,7 @@ function toReview(r: ReviewRecord): Review {
     productId: r.productId,
     rating: r.rating,
     author: r.author,
+    authorId: r.authorId,
     body: r.body,
     createdAt: r.createdAt.toISOString(),
   };
@@ -85,13 +88,14 @@ export async function insertReview(
   db: Db,
   productId: string,
   input: ReviewInput,
+  authorId: string | null,
   target: InvalidationTarget,
 ): Promise<{ review: Review; outboxId: number } | undefined> {
   try {
     const [written, outboxRows] = await db.batch([
       db
         .insert(reviews)
-        .values({ productId, ...input })
+        .values({ productId, ...input, authorId })
         .returning(reviewColumns),
       insertOutboxRow(db, target),
     ]);
@@ -107,4 +111,52 @@ export async function insertReview(
     }
     throw err;
   }
+}
+
+/** Who deletes a review: anyone's (the service, a product writer) or only their own. */
+export type ReviewDeleter = { anyReview: true } | { anyReview: false; userId: string };
+
+/** The outcome of {@link deleteReview}. */
+export type DeleteReviewResult =
+  | { kind: "ok"; outboxId: number }
+  | { kind: "product_not_found" }
+  | { kind: "review_not_found" }
+  | { kind: "forbidden" };
+
+/**
+ * Deletes review `reviewId` of product `productId` with its outbox row, in one transaction: lock
+ * the review → conditional outbox row → conditional delete, both conditioned on the same
+ * ownership check, so a refused or absent review leaves no outbox row behind. The product and
+ * review lookups in the same batch tell the failures apart.
+ */
+export async function deleteReview(
+  db: Db,
+  productId: string,
+  reviewId: string,
+  deleter: ReviewDeleter,
+  target: InvalidationTarget,
+): Promise<DeleteReviewResult> {
+  const ofProduct = and(eq(reviews.id, reviewId), eq(reviews.productId, productId));
+  const allowed: SQL | undefined = deleter.anyReview
+    ? ofProduct
+    : and(ofProduct, eq(reviews.authorId, deleter.userId));
+  const where = allowed ?? sql`false`;
+  const [product, locked, outboxResult, deleted] = await db.batch([
+    db.select({ id: products.id }).from(products).where(eq(products.id, productId)),
+    db
+      .select({ authorId: reviews.authorId })
+      .from(reviews)
+      .where(ofProduct ?? sql`false`)
+      .for("update"),
+    insertOutboxRowIf(db, target, sql`EXISTS (SELECT 1 FROM ${reviews} WHERE ${where})`),
+    db.delete(reviews).where(where).returning({ id: reviews.id }),
+  ]);
+  const outboxRow = outboxResult.rows[0];
+  if (deleted.length > 0 && outboxRow !== undefined) {
+    return { kind: "ok", outboxId: Number(outboxRow.id) };
+  }
+  if (product.length === 0) {
+    return { kind: "product_not_found" };
+  }
+  return locked.length === 0 ? { kind: "review_not_found" } : { kind: "forbidden" };
 }

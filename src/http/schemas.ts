@@ -26,6 +26,12 @@ export const productIdSchema = z
 /** Path parameters of `/products/:id` and `/products/:id/reviews`. */
 export const productParamsSchema = z.strictObject({ id: productIdSchema });
 
+/** Path parameters of `/products/:id/reviews/:reviewId`. */
+export const reviewParamsSchema = z.strictObject({
+  id: productIdSchema,
+  reviewId: z.uuid({ error: "must be a UUID" }).meta({ description: "The review's id (a UUID)." }),
+});
+
 const name = z.string().min(1).max(200);
 const description = z.string().max(5000);
 const priceCents = z.int().min(0).max(1_000_000_000);
@@ -123,6 +129,9 @@ export const reviewSchema = z.object({
   productId: productIdSchema,
   rating: z.int().min(1).max(5),
   author: z.string(),
+  authorId: z.string().nullable().meta({
+    description: "The `sub` of the user token that posted it; `null` for the service token.",
+  }),
   body: z.string(),
   createdAt: timestamp,
 });

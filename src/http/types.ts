@@ -5,6 +5,7 @@
  */
 import type { Config, Env } from "../env";
 import type { Services } from "../services";
+import type { Principal } from "./auth/principal";
 
 /** `Hono<AppEnv>`: what every middleware and route is typed with. */
 export type AppEnv = {
@@ -14,5 +15,7 @@ export type AppEnv = {
     services: Services;
     /** From `X-Request-Id` when sane, generated otherwise (`middleware/request-id.ts`). */
     requestId: string;
+    /** The authenticated caller of a write (`middleware/auth.ts`); unset on reads. */
+    principal: Principal | undefined;
   };
 };

@@ -37,7 +37,8 @@ function describeIssue(issue: z.core.$ZodIssue, where: string): string {
         ? `${where} must be at most ${issue.maximum} characters`
         : `${where} must be at most ${issue.maximum}`;
     case "invalid_format":
-      return issue.format === "regex" && issue.message.startsWith("must ")
+      // Only our own messages ("must be …") are shown; zod's may quote the input.
+      return issue.message.startsWith("must ")
         ? `${where} ${issue.message}`
         : `${where} has an invalid format`;
     case "custom":
@@ -54,8 +55,14 @@ export function validationError(target: Target, error: { issues: z.core.$ZodIssu
     const where = path === "" ? (target === "json" ? "body" : target) : path;
     return { path, code: issue.code, message: describeIssue(issue, where) };
   });
-  if (target === "param") {
+  // A bad product id is `invalid_id`; any other path parameter (a review id) is a bad field.
+  if (target === "param" && details.some((d) => d.path === "id" || d.path === "")) {
     return new AppError("invalid_id", "id must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", {
+      details,
+    });
+  }
+  if (target === "param") {
+    return new AppError("validation_failed", details[0]?.message ?? "a path parameter is invalid", {
       details,
     });
   }

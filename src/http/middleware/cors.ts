@@ -13,13 +13,20 @@ import type { AppEnv } from "../types";
 /** Methods answered in preflights. */
 export const CORS_METHODS = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "POST", "OPTIONS"];
 /** Request headers a browser may send. */
-export const CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match"];
+export const CORS_ALLOW_HEADERS = [
+  "Authorization",
+  "Content-Type",
+  "If-Match",
+  "If-None-Match",
+  "Bookmark",
+];
 /** Response headers a browser may read. */
 export const CORS_EXPOSE_HEADERS = [
   "ETag",
   "X-Cache",
   "Server-Timing",
   "Location",
+  "Bookmark",
   "X-Request-Id",
   "Retry-After",
 ];

@@ -2,8 +2,8 @@
  * `/products/:id`: read through the cache; `PUT`, `PATCH`, `DELETE` commit (with their outbox row)
  * and then invalidate the product, its review list and the product pages in one Redis call.
  *
- * Writes run: bearer auth → id check → rate limit → body checks → schema → work, so nothing that
- * fails earlier touches Redis or Postgres.
+ * Writes run: authentication and the product-writer check → id check → rate limit → body checks →
+ * schema → work, so nothing that fails earlier touches Redis or Postgres.
  *
  * @module
  */
@@ -19,7 +19,7 @@ import {
   setCachedReadHeaders,
 } from "../cache-headers";
 import { AppError } from "../errors";
-import { requireBearer } from "../middleware/auth";
+import { requireAuth } from "../middleware/auth";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimitWrites } from "../middleware/rate-limit";
 import { productInputSchema, productParamsSchema, productPatchSchema } from "../schemas";
@@ -71,7 +71,7 @@ export function registerProductRoutes(app: Hono<AppEnv>): void {
 
   app.put(
     PATH,
-    requireBearer(),
+    requireAuth("product-writer"),
     validate("param", productParamsSchema),
     rateLimitWrites(),
     jsonBody(),
@@ -103,7 +103,7 @@ export function registerProductRoutes(app: Hono<AppEnv>): void {
 
   app.patch(
     PATH,
-    requireBearer(),
+    requireAuth("product-writer"),
     validate("param", productParamsSchema),
     rateLimitWrites(),
     jsonBody(),
@@ -128,7 +128,7 @@ export function registerProductRoutes(app: Hono<AppEnv>): void {
 
   app.delete(
     PATH,
-    requireBearer(),
+    requireAuth("product-writer"),
     validate("param", productParamsSchema),
     rateLimitWrites(),
     async (c) => {

@@ -1,25 +1,50 @@
 /**
  * `/products/:id/reviews`: the newest reviews with count and average, read through the cache; a
- * new review invalidates the review list, the product (its rating) and the product pages.
+ * new or deleted review invalidates the review list, the product (its rating) and the product
+ * pages.
+ *
+ * Who may write (API.md): any authenticated caller posts (a user's review carries its `sub` as
+ * `authorId`); a review is deleted by its author, a product writer or the service, and another
+ * user's review is `403`.
  *
  * @module
  */
-import type { Hono } from "hono";
-import { findReviewList, insertReview, type ReviewList } from "../../db/reviews";
+import type { Context, Hono } from "hono";
+import { deleteReview, findReviewList, insertReview, type ReviewList } from "../../db/reviews";
 import { invalidateAfterCommit } from "../../invalidation/after-commit";
+import { authorIdOf, isProductWriter, type Principal } from "../auth/principal";
 import { serverTiming, setCachedReadHeaders } from "../cache-headers";
 import { AppError } from "../errors";
-import { requireBearer } from "../middleware/auth";
+import { requireAuth } from "../middleware/auth";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimitWrites } from "../middleware/rate-limit";
-import { productParamsSchema, reviewInputSchema } from "../schemas";
+import { productParamsSchema, reviewInputSchema, reviewParamsSchema } from "../schemas";
 import type { AppEnv } from "../types";
 import { validate } from "../validation";
 import { allowOnly, loaded, since } from "./shared";
 
 const PATH = "/products/:id/reviews";
+const REVIEW_PATH = "/products/:id/reviews/:reviewId";
 
-/** Registers `GET` and `POST /products/:id/reviews` (and `405` for the rest). */
+const productNotFound = () => new AppError("not_found", "product not found");
+
+/** The caller `requireAuth` put on the context (a route without it is a wiring bug: 500). */
+function principalOf(c: Context<AppEnv>): Principal {
+  const principal = c.get("principal");
+  if (principal === undefined) {
+    throw new Error("route has no requireAuth()");
+  }
+  return principal;
+}
+
+/** Invalidates after a committed review write and sets `Server-Timing`. */
+async function afterCommit(c: Context<AppEnv>, id: string, outboxId: number, dbMs: number) {
+  const services = c.get("services");
+  const report = await invalidateAfterCommit(services, services.keys.invalidationFor(id), outboxId);
+  c.header("Server-Timing", serverTiming({ cacheMs: report.cacheMs, dbMs }));
+}
+
+/** Registers `GET`, `POST /products/:id/reviews`, `DELETE …/:reviewId` (and `405` for the rest). */
 export function registerReviewRoutes(app: Hono<AppEnv>): void {
   app.get(PATH, validate("param", productParamsSchema), async (c) => {
     const { id } = c.req.valid("param");
@@ -29,14 +54,14 @@ export function registerReviewRoutes(app: Hono<AppEnv>): void {
     );
     setCachedReadHeaders(c, outcome);
     if (!result.found) {
-      throw new AppError("not_found", "product not found");
+      throw productNotFound();
     }
     return c.json(result.value, 200);
   });
 
   app.post(
     PATH,
-    requireBearer(),
+    requireAuth("any"),
     validate("param", productParamsSchema),
     rateLimitWrites(),
     jsonBody(),
@@ -44,19 +69,50 @@ export function registerReviewRoutes(app: Hono<AppEnv>): void {
     async (c) => {
       const { id } = c.req.valid("param");
       const input = c.req.valid("json");
-      const services = c.get("services");
-      const target = services.keys.invalidationFor(id);
+      const { db, keys } = c.get("services");
       const started = Date.now();
-      const written = await insertReview(services.db, id, input, target);
+      const authorId = authorIdOf(principalOf(c));
+      const written = await insertReview(db, id, input, authorId, keys.invalidationFor(id));
       if (written === undefined) {
-        throw new AppError("not_found", "product not found");
+        throw productNotFound();
       }
-      const dbMs = since(started);
-      const report = await invalidateAfterCommit(services, target, written.outboxId);
-      c.header("Server-Timing", serverTiming({ cacheMs: report.cacheMs, dbMs }));
+      await afterCommit(c, id, written.outboxId, since(started));
       return c.json(written.review, 201);
     },
   );
 
+  app.delete(
+    REVIEW_PATH,
+    requireAuth("any"),
+    validate("param", reviewParamsSchema),
+    rateLimitWrites(),
+    async (c) => {
+      const { id, reviewId } = c.req.valid("param");
+      const { db, keys } = c.get("services");
+      const principal = principalOf(c);
+      const deleter =
+        principal.kind === "user" && !isProductWriter(principal)
+          ? { anyReview: false as const, userId: principal.id }
+          : { anyReview: true as const };
+      const started = Date.now();
+      const result = await deleteReview(db, id, reviewId, deleter, keys.invalidationFor(id));
+      switch (result.kind) {
+        case "product_not_found":
+          throw productNotFound();
+        case "review_not_found":
+          throw new AppError("not_found", "review not found");
+        case "forbidden":
+          throw new AppError(
+            "forbidden",
+            "only the review's author or a product writer may delete it",
+          );
+        case "ok":
+          await afterCommit(c, id, result.outboxId, since(started));
+          return c.body(null, 204);
+      }
+    },
+  );
+
   allowOnly(app, PATH, ["GET", "POST"]);
+  allowOnly(app, REVIEW_PATH, ["DELETE"]);
 }
