@@ -12,10 +12,12 @@ import {
   type CacheAside,
   type CacheConfig,
   createCacheAside,
+  sharedBreaker,
 } from "lease-cache";
 import { upstashClientOptions, upstashPort } from "lease-cache/upstash";
 import { createDb, type Db } from "./db/client";
 import type { Config } from "./env";
+import { type AbsentReadBudget, absentReadBudget } from "./http/absent-reads";
 import { type UserTokenVerifier, userTokenVerifier } from "./http/auth/user-tokens";
 import type { Logger } from "./log";
 import { type ResourceKeys, resourceKeys } from "./resource-keys";
@@ -30,6 +32,8 @@ export type Services = {
   background: BackgroundContext;
   /** Log lines of this request or job (each carries its request id or job name). */
   logger: Logger;
+  /** Per-client budget of reads that reach Postgres and find nothing (API.md rule 7). */
+  absentReads: AbsentReadBudget;
   /** Verifies user tokens; `undefined` when `JWT_JWKS_URL` is unset (user tokens are refused). */
   userTokens: UserTokenVerifier | undefined;
 };
@@ -87,11 +91,25 @@ export function buildServices(
     ephemeralCache: ratelimitBlockList,
     analytics: false,
   });
+  const absentReads = absentReadBudget({
+    ratelimit: new Ratelimit({
+      redis,
+      limiter: Ratelimit.slidingWindow(config.ABSENT_READS_PER_MINUTE, "60 s"),
+      prefix: `${config.CACHE_KEY_PREFIX}:ratelimit:absent-reads`,
+      timeout: config.RATE_LIMIT_TIMEOUT_MS,
+      ephemeralCache: false,
+      analytics: false,
+    }),
+    // The cache's own breaker: while it is open, Redis is unusable and the budget not enforced.
+    breaker: sharedBreaker(config.UPSTASH_REDIS_REST_URL),
+    logger,
+  });
   return {
     db,
     cache,
     redis,
     ratelimit,
+    absentReads,
     keys: resourceKeys(config.CACHE_KEY_PREFIX),
     background,
     logger,

@@ -7,6 +7,7 @@
 import type { Hono } from "hono";
 import type { Product } from "../../db/models";
 import { listProducts } from "../../db/products";
+import { readThrough } from "../absent-reads";
 import { setCachedReadHeaders } from "../cache-headers";
 import { DEFAULT_PAGE_LIMIT, encodeCursor, productListQuerySchema } from "../schemas";
 import type { AppEnv } from "../types";
@@ -24,18 +25,18 @@ export function registerProductListRoutes(app: Hono<AppEnv>): void {
     const query = c.req.valid("query");
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const afterId = query.cursor;
-    const { cache, db, keys } = c.get("services");
-    const { loaded, outcome } = await cache.get<ProductPage>(
+    const { db, keys } = c.get("services");
+    // Through the absent-read budget too: a client past it gets 429 for anything Postgres must
+    // answer (a page is never "absent", so pages never use the budget up).
+    const { loaded, outcome } = await readThrough<ProductPage>(
+      c,
       keys.page(limit, afterId),
       async () => {
         const page = await listProducts(db, { afterId, limit });
         const last = page.items.at(-1);
         return {
-          found: true,
-          value: {
-            items: page.items,
-            nextCursor: page.hasMore && last !== undefined ? encodeCursor(last.id) : null,
-          },
+          items: page.items,
+          nextCursor: page.hasMore && last !== undefined ? encodeCursor(last.id) : null,
         };
       },
     );

@@ -11,6 +11,7 @@ import type { Context, Hono } from "hono";
 import type { Product } from "../../db/models";
 import { deleteProduct, findProduct, updateProduct, upsertProduct } from "../../db/products";
 import { invalidateAfterCommit } from "../../invalidation/after-commit";
+import { readThrough } from "../absent-reads";
 import {
   etagOf,
   ifNoneMatchHits,
@@ -25,7 +26,7 @@ import { rateLimitWrites } from "../middleware/rate-limit";
 import { productInputSchema, productParamsSchema, productPatchSchema } from "../schemas";
 import type { AppEnv } from "../types";
 import { validate } from "../validation";
-import { allowOnly, loaded, since } from "./shared";
+import { allowOnly, since } from "./shared";
 
 const PATH = "/products/:id";
 
@@ -53,9 +54,9 @@ async function afterCommit(
 export function registerProductRoutes(app: Hono<AppEnv>): void {
   app.get(PATH, validate("param", productParamsSchema), async (c) => {
     const { id } = c.req.valid("param");
-    const { cache, db, keys } = c.get("services");
-    const { loaded: result, outcome } = await cache.get<Product>(keys.product(id), async () =>
-      loaded(await findProduct(db, id)),
+    const { db, keys } = c.get("services");
+    const { loaded: result, outcome } = await readThrough<Product>(c, keys.product(id), () =>
+      findProduct(db, id),
     );
     setCachedReadHeaders(c, outcome);
     if (!result.found) {

@@ -12,6 +12,7 @@
 import type { Context, Hono } from "hono";
 import { deleteReview, findReviewList, insertReview, type ReviewList } from "../../db/reviews";
 import { invalidateAfterCommit } from "../../invalidation/after-commit";
+import { readThrough } from "../absent-reads";
 import { authorIdOf, isProductWriter, type Principal } from "../auth/principal";
 import { serverTiming, setCachedReadHeaders } from "../cache-headers";
 import { AppError } from "../errors";
@@ -21,7 +22,7 @@ import { rateLimitWrites } from "../middleware/rate-limit";
 import { productParamsSchema, reviewInputSchema, reviewParamsSchema } from "../schemas";
 import type { AppEnv } from "../types";
 import { validate } from "../validation";
-import { allowOnly, loaded, since } from "./shared";
+import { allowOnly, since } from "./shared";
 
 const PATH = "/products/:id/reviews";
 const REVIEW_PATH = "/products/:id/reviews/:reviewId";
@@ -48,9 +49,9 @@ async function afterCommit(c: Context<AppEnv>, id: string, outboxId: number, dbM
 export function registerReviewRoutes(app: Hono<AppEnv>): void {
   app.get(PATH, validate("param", productParamsSchema), async (c) => {
     const { id } = c.req.valid("param");
-    const { cache, db, keys } = c.get("services");
-    const { loaded: result, outcome } = await cache.get<ReviewList>(keys.reviews(id), async () =>
-      loaded(await findReviewList(db, id)),
+    const { db, keys } = c.get("services");
+    const { loaded: result, outcome } = await readThrough<ReviewList>(c, keys.reviews(id), () =>
+      findReviewList(db, id),
     );
     setCachedReadHeaders(c, outcome);
     if (!result.found) {
