@@ -5,24 +5,31 @@
  * @module
  */
 import { defaultCacheConfig as cacheDefaults } from "lease-cache";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** Empty strings count as "not set", so `FOO = ""` in wrangler.toml falls back to the default. */
 const unsetIfEmpty = (v: unknown) => (v === "" ? undefined : v);
 
 /** A positive integer setting given as a string (Worker vars are strings). */
 const intSetting = (defaultValue: number, min = 1, max = 86_400_000) =>
-  z.preprocess(
+  preprocess(
     unsetIfEmpty,
-    z
-      .string()
-      .regex(/^\d+$/, "must be a whole number")
-      .transform(Number)
-      .pipe(z.int().min(min).max(max))
-      .default(defaultValue),
+    z._default(
+      z.pipe(
+        z.pipe(z.string().check(z.regex(/^\d+$/, "must be a whole number")), z.transform(Number)),
+        z.int().check(z.minimum(min), z.maximum(max)),
+      ),
+      defaultValue,
+    ),
   );
 
-const secret = z.string().min(1, "is missing");
+/** `z.preprocess` of classic zod: `fn` runs on the raw value before `schema` parses it. */
+function preprocess<S extends z.ZodMiniType>(fn: (value: unknown) => unknown, schema: S) {
+  return z.pipe(z.transform(fn), schema);
+}
+
+const secret = z.string().check(z.minLength(1, "is missing"));
+const url = z.url({ protocol: /^https?$/, error: "must be a URL" });
 
 /** Default of `ABSENT_READS_PER_MINUTE` (the contract's). */
 export const ABSENT_READS_PER_MINUTE_DEFAULT = 60;
@@ -36,7 +43,7 @@ export const envSchema = z
     /** Postgres connection string (secret). */
     DATABASE_URL: secret,
     /** Upstash REST endpoint (secret). */
-    UPSTASH_REDIS_REST_URL: secret.pipe(z.url({ protocol: /^https?$/, error: "must be a URL" })),
+    UPSTASH_REDIS_REST_URL: z.pipe(secret, url),
     /** Upstash REST token (secret). */
     UPSTASH_REDIS_REST_TOKEN: secret,
     /** Bearer token for writes (secret). */
@@ -60,51 +67,49 @@ export const envSchema = z
     /** Time the rate limiter may take before the write proceeds (fail-open), in ms. @default 200 */
     RATE_LIMIT_TIMEOUT_MS: intSetting(200),
     /** Allowed browser origins, comma-separated; `*` allows any. @default "" (none) */
-    CORS_ORIGINS: z.preprocess((v) => v ?? "", z.string()),
+    CORS_ORIGINS: preprocess((v) => v ?? "", z.string()),
     /** First part of every Redis key (per deployment or test run). @default "v1" */
-    CACHE_KEY_PREFIX: z.preprocess(
+    CACHE_KEY_PREFIX: preprocess(
       unsetIfEmpty,
-      z
-        .string()
-        .regex(/^[A-Za-z0-9_:.-]{1,64}$/, "must be 1-64 letters, digits, _ : . or -")
-        .default("v1"),
+      z._default(
+        z
+          .string()
+          .check(z.regex(/^[A-Za-z0-9_:.-]{1,64}$/, "must be 1-64 letters, digits, _ : . or -")),
+        "v1",
+      ),
     ),
     /**
      * JWKS of the identity provider whose JWTs are user tokens; unset: user tokens are refused.
      * @default unset
      */
-    JWT_JWKS_URL: z.preprocess(
-      unsetIfEmpty,
-      z.url({ protocol: /^https?$/, error: "must be a URL" }).optional(),
-    ),
+    JWT_JWKS_URL: preprocess(unsetIfEmpty, z.optional(url)),
     /** Required `iss` of user tokens (with `JWT_JWKS_URL`). @default unset */
-    JWT_ISSUER: z.preprocess(unsetIfEmpty, z.string().optional()),
+    JWT_ISSUER: preprocess(unsetIfEmpty, z.optional(z.string())),
     /** Required `aud` (one of) of user tokens (with `JWT_JWKS_URL`). @default unset */
-    JWT_AUDIENCE: z.preprocess(unsetIfEmpty, z.string().optional()),
+    JWT_AUDIENCE: preprocess(unsetIfEmpty, z.optional(z.string())),
     /**
      * Reads per client and minute that may reach Postgres and find nothing (rule 7).
      * @default ABSENT_READS_PER_MINUTE_DEFAULT (60)
      */
     ABSENT_READS_PER_MINUTE: intSetting(ABSENT_READS_PER_MINUTE_DEFAULT),
     /** `host:port` of the local Neon-protocol server; unset in production. @default unset */
-    NEON_LOCAL_PROXY: z.preprocess(
+    NEON_LOCAL_PROXY: preprocess(
       unsetIfEmpty,
-      z
-        .string()
-        .regex(/^[A-Za-z0-9.[\]:-]+:\d+$/, "must be host:port")
-        .optional(),
+      z.optional(z.string().check(z.regex(/^[A-Za-z0-9.[\]:-]+:\d+$/, "must be host:port"))),
     ),
   })
-  .superRefine((env, ctx) => {
-    // A JWKS without the issuer and audience to check would accept any token it can verify.
-    if (env.JWT_JWKS_URL !== undefined) {
-      for (const name of ["JWT_ISSUER", "JWT_AUDIENCE"] as const) {
-        if (env[name] === undefined) {
-          ctx.addIssue({ code: "custom", path: [name], message: "is missing" });
+  .check(
+    z.superRefine((env, ctx) => {
+      // A JWKS without the issuer and audience to check would accept any token it can verify.
+      if (env.JWT_JWKS_URL !== undefined) {
+        for (const name of ["JWT_ISSUER", "JWT_AUDIENCE"] as const) {
+          if (env[name] === undefined) {
+            ctx.addIssue({ code: "custom", path: [name], message: "is missing", input: undefined });
+          }
         }
       }
-    }
-  });
+    }),
+  );
 
 /** The bindings as Cloudflare passes them (what `ExportedHandler<Env>` is typed with). */
 export type Env = z.input<typeof envSchema>;

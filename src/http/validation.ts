@@ -7,7 +7,7 @@
  */
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { AppError, type ErrorDetail } from "./errors";
 
 type Target = keyof Pick<ValidationTargets, "json" | "query" | "param">;
@@ -75,10 +75,11 @@ export function validationError(target: Target, error: { issues: z.core.$ZodIssu
  * `zValidator(target, schema)` whose failures throw {@link AppError}. Handlers read the parsed value
  * with `c.req.valid(target)`.
  */
-export function validate<T extends Target, S extends z.ZodType>(target: T, schema: S) {
+export function validate<T extends Target, S extends z.ZodMiniType>(target: T, schema: S) {
   return zValidator(target, schema, (result) => {
     if (!result.success) {
-      throw validationError(target, result.error);
+      // Mini schemas produce core issues; the union type also admits classic zod v3 errors.
+      throw validationError(target, result.error as { issues: z.core.$ZodIssue[] });
     }
   });
 }

@@ -8,21 +8,18 @@ import type { Hono } from "hono";
 import type { Product } from "../../db/models";
 import { listProducts } from "../../db/products";
 import { readThrough } from "../absent-reads";
+import { listProductsOp } from "../api";
 import { setCachedReadHeaders } from "../cache-headers";
-import { DEFAULT_PAGE_LIMIT, encodeCursor, productListQuerySchema } from "../schemas";
+import { mount } from "../mount";
+import { DEFAULT_PAGE_LIMIT, encodeCursor } from "../schemas";
 import type { AppEnv } from "../types";
-import { validate } from "../validation";
-import { allowOnly } from "./shared";
-
-const PATH = "/products";
 
 /** The cached value of a page: exactly the response body. */
 type ProductPage = { items: Product[]; nextCursor: string | null };
 
-/** Registers `GET /products` (and `405` for the rest). */
+/** Registers `GET /products`. */
 export function registerProductListRoutes(app: Hono<AppEnv>): void {
-  app.get(PATH, validate("query", productListQuerySchema), async (c) => {
-    const query = c.req.valid("query");
+  mount(app, listProductsOp, async (c, { query }) => {
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const afterId = query.cursor;
     const { db, keys } = c.get("services");
@@ -45,6 +42,4 @@ export function registerProductListRoutes(app: Hono<AppEnv>): void {
     const body: ProductPage = loaded.found ? loaded.value : { items: [], nextCursor: null };
     return c.json(body, 200);
   });
-
-  allowOnly(app, PATH, ["GET"]);
 }

@@ -12,6 +12,7 @@ import type { Product } from "../../db/models";
 import { deleteProduct, findProduct, updateProduct, upsertProduct } from "../../db/products";
 import { invalidateAfterCommit } from "../../invalidation/after-commit";
 import { readThrough } from "../absent-reads";
+import { deleteProductOp, getProductOp, patchProductOp, putProductOp } from "../api";
 import {
   etagOf,
   ifNoneMatchHits,
@@ -20,15 +21,9 @@ import {
   setCachedReadHeaders,
 } from "../cache-headers";
 import { AppError } from "../errors";
-import { requireAuth } from "../middleware/auth";
-import { jsonBody } from "../middleware/json-body";
-import { rateLimitWrites } from "../middleware/rate-limit";
-import { productInputSchema, productParamsSchema, productPatchSchema } from "../schemas";
+import { mount } from "../mount";
 import type { AppEnv } from "../types";
-import { validate } from "../validation";
-import { allowOnly, since } from "./shared";
-
-const PATH = "/products/:id";
+import { since } from "./shared";
 
 const notFound = () => new AppError("not_found", "product not found");
 const preconditionFailed = () =>
@@ -50,10 +45,9 @@ async function afterCommit(
   }
 }
 
-/** Registers `GET`, `PUT`, `PATCH`, `DELETE /products/:id` (and `405` for the rest). */
+/** Registers `GET`, `PUT`, `PATCH`, `DELETE /products/:id`. */
 export function registerProductRoutes(app: Hono<AppEnv>): void {
-  app.get(PATH, validate("param", productParamsSchema), async (c) => {
-    const { id } = c.req.valid("param");
+  mount(app, getProductOp, async (c, { params: { id } }) => {
     const { db, keys } = c.get("services");
     const { loaded: result, outcome } = await readThrough<Product>(c, keys.product(id), () =>
       findProduct(db, id),
@@ -70,84 +64,55 @@ export function registerProductRoutes(app: Hono<AppEnv>): void {
     return c.json(product, 200);
   });
 
-  app.put(
-    PATH,
-    requireAuth("product-writer"),
-    validate("param", productParamsSchema),
-    rateLimitWrites(),
-    jsonBody(),
-    validate("json", productInputSchema),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const input = c.req.valid("json");
-      const { db, keys } = c.get("services");
-      const condition = parseIfMatch(c.req.header("If-Match"));
-      const started = Date.now();
-      if (condition === undefined) {
-        const written = await upsertProduct(db, id, input, keys.invalidationFor(id));
-        await afterCommit(c, id, written.outboxId, since(started), written.product.version);
-        if (written.created) {
-          c.header("Location", `/products/${id}`);
-          return c.json(written.product, 201);
-        }
-        return c.json(written.product, 200);
+  mount(app, putProductOp, async (c, { params: { id }, body: input }) => {
+    const { db, keys } = c.get("services");
+    const condition = parseIfMatch(c.req.header("If-Match"));
+    const started = Date.now();
+    if (condition === undefined) {
+      const written = await upsertProduct(db, id, input, keys.invalidationFor(id));
+      await afterCommit(c, id, written.outboxId, since(started), written.product.version);
+      if (written.created) {
+        c.header("Location", `/products/${id}`);
+        return c.json(written.product, 201);
       }
-      // With If-Match, PUT only replaces: an absent product fails the precondition (RFC 9110).
-      const result = await updateProduct(db, id, input, condition, keys.invalidationFor(id));
-      if (result.kind !== "ok") {
-        throw preconditionFailed();
-      }
-      await afterCommit(c, id, result.outboxId, since(started), result.value.version);
-      return c.json(result.value, 200);
-    },
-  );
+      return c.json(written.product, 200);
+    }
+    // With If-Match, PUT only replaces: an absent product fails the precondition (RFC 9110).
+    const result = await updateProduct(db, id, input, condition, keys.invalidationFor(id));
+    if (result.kind !== "ok") {
+      throw preconditionFailed();
+    }
+    await afterCommit(c, id, result.outboxId, since(started), result.value.version);
+    return c.json(result.value, 200);
+  });
 
-  app.patch(
-    PATH,
-    requireAuth("product-writer"),
-    validate("param", productParamsSchema),
-    rateLimitWrites(),
-    jsonBody(),
-    validate("json", productPatchSchema),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const patch = c.req.valid("json");
-      const { db, keys } = c.get("services");
-      const started = Date.now();
-      const condition = parseIfMatch(c.req.header("If-Match"));
-      const result = await updateProduct(db, id, patch, condition, keys.invalidationFor(id));
-      if (result.kind === "not_found") {
-        throw notFound();
-      }
-      if (result.kind === "precondition_failed") {
-        throw preconditionFailed();
-      }
-      await afterCommit(c, id, result.outboxId, since(started), result.value.version);
-      return c.json(result.value, 200);
-    },
-  );
+  mount(app, patchProductOp, async (c, { params: { id }, body: patch }) => {
+    const { db, keys } = c.get("services");
+    const started = Date.now();
+    const condition = parseIfMatch(c.req.header("If-Match"));
+    const result = await updateProduct(db, id, patch, condition, keys.invalidationFor(id));
+    if (result.kind === "not_found") {
+      throw notFound();
+    }
+    if (result.kind === "precondition_failed") {
+      throw preconditionFailed();
+    }
+    await afterCommit(c, id, result.outboxId, since(started), result.value.version);
+    return c.json(result.value, 200);
+  });
 
-  app.delete(
-    PATH,
-    requireAuth("product-writer"),
-    validate("param", productParamsSchema),
-    rateLimitWrites(),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const { db, keys } = c.get("services");
-      const started = Date.now();
-      const condition = parseIfMatch(c.req.header("If-Match"));
-      const result = await deleteProduct(db, id, condition, keys.invalidationFor(id));
-      if (result.kind === "not_found") {
-        throw notFound();
-      }
-      if (result.kind === "precondition_failed") {
-        throw preconditionFailed();
-      }
-      await afterCommit(c, id, result.outboxId, since(started));
-      return c.body(null, 204);
-    },
-  );
-
-  allowOnly(app, PATH, ["GET", "PUT", "PATCH", "DELETE"]);
+  mount(app, deleteProductOp, async (c, { params: { id } }) => {
+    const { db, keys } = c.get("services");
+    const started = Date.now();
+    const condition = parseIfMatch(c.req.header("If-Match"));
+    const result = await deleteProduct(db, id, condition, keys.invalidationFor(id));
+    if (result.kind === "not_found") {
+      throw notFound();
+    }
+    if (result.kind === "precondition_failed") {
+      throw preconditionFailed();
+    }
+    await afterCommit(c, id, result.outboxId, since(started));
+    return c.body(null, 204);
+  });
 }

@@ -13,19 +13,13 @@ import type { Context, Hono } from "hono";
 import { deleteReview, findReviewList, insertReview, type ReviewList } from "../../db/reviews";
 import { invalidateAfterCommit } from "../../invalidation/after-commit";
 import { readThrough } from "../absent-reads";
+import { deleteReviewOp, listReviewsOp, postReviewOp } from "../api";
 import { authorIdOf, isProductWriter, type Principal } from "../auth/principal";
 import { serverTiming, setCachedReadHeaders } from "../cache-headers";
 import { AppError } from "../errors";
-import { requireAuth } from "../middleware/auth";
-import { jsonBody } from "../middleware/json-body";
-import { rateLimitWrites } from "../middleware/rate-limit";
-import { productParamsSchema, reviewInputSchema, reviewParamsSchema } from "../schemas";
+import { mount } from "../mount";
 import type { AppEnv } from "../types";
-import { validate } from "../validation";
-import { allowOnly, since } from "./shared";
-
-const PATH = "/products/:id/reviews";
-const REVIEW_PATH = "/products/:id/reviews/:reviewId";
+import { since } from "./shared";
 
 const productNotFound = () => new AppError("not_found", "product not found");
 
@@ -45,10 +39,9 @@ async function afterCommit(c: Context<AppEnv>, id: string, outboxId: number, dbM
   c.header("Server-Timing", serverTiming({ cacheMs: report.cacheMs, dbMs }));
 }
 
-/** Registers `GET`, `POST /products/:id/reviews`, `DELETE …/:reviewId` (and `405` for the rest). */
+/** Registers `GET`, `POST /products/:id/reviews` and `DELETE …/:reviewId`. */
 export function registerReviewRoutes(app: Hono<AppEnv>): void {
-  app.get(PATH, validate("param", productParamsSchema), async (c) => {
-    const { id } = c.req.valid("param");
+  mount(app, listReviewsOp, async (c, { params: { id } }) => {
     const { db, keys } = c.get("services");
     const { loaded: result, outcome } = await readThrough<ReviewList>(c, keys.reviews(id), () =>
       findReviewList(db, id),
@@ -60,60 +53,40 @@ export function registerReviewRoutes(app: Hono<AppEnv>): void {
     return c.json(result.value, 200);
   });
 
-  app.post(
-    PATH,
-    requireAuth("any"),
-    validate("param", productParamsSchema),
-    rateLimitWrites(),
-    jsonBody(),
-    validate("json", reviewInputSchema),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const input = c.req.valid("json");
-      const { db, keys } = c.get("services");
-      const started = Date.now();
-      const authorId = authorIdOf(principalOf(c));
-      const written = await insertReview(db, id, input, authorId, keys.invalidationFor(id));
-      if (written === undefined) {
+  mount(app, postReviewOp, async (c, { params: { id }, body: input }) => {
+    const { db, keys } = c.get("services");
+    const started = Date.now();
+    const authorId = authorIdOf(principalOf(c));
+    const written = await insertReview(db, id, input, authorId, keys.invalidationFor(id));
+    if (written === undefined) {
+      throw productNotFound();
+    }
+    await afterCommit(c, id, written.outboxId, since(started));
+    return c.json(written.review, 201);
+  });
+
+  mount(app, deleteReviewOp, async (c, { params: { id, reviewId } }) => {
+    const { db, keys } = c.get("services");
+    const principal = principalOf(c);
+    const deleter =
+      principal.kind === "user" && !isProductWriter(principal)
+        ? { anyReview: false as const, userId: principal.id }
+        : { anyReview: true as const };
+    const started = Date.now();
+    const result = await deleteReview(db, id, reviewId, deleter, keys.invalidationFor(id));
+    switch (result.kind) {
+      case "product_not_found":
         throw productNotFound();
-      }
-      await afterCommit(c, id, written.outboxId, since(started));
-      return c.json(written.review, 201);
-    },
-  );
-
-  app.delete(
-    REVIEW_PATH,
-    requireAuth("any"),
-    validate("param", reviewParamsSchema),
-    rateLimitWrites(),
-    async (c) => {
-      const { id, reviewId } = c.req.valid("param");
-      const { db, keys } = c.get("services");
-      const principal = principalOf(c);
-      const deleter =
-        principal.kind === "user" && !isProductWriter(principal)
-          ? { anyReview: false as const, userId: principal.id }
-          : { anyReview: true as const };
-      const started = Date.now();
-      const result = await deleteReview(db, id, reviewId, deleter, keys.invalidationFor(id));
-      switch (result.kind) {
-        case "product_not_found":
-          throw productNotFound();
-        case "review_not_found":
-          throw new AppError("not_found", "review not found");
-        case "forbidden":
-          throw new AppError(
-            "forbidden",
-            "only the review's author or a product writer may delete it",
-          );
-        case "ok":
-          await afterCommit(c, id, result.outboxId, since(started));
-          return c.body(null, 204);
-      }
-    },
-  );
-
-  allowOnly(app, PATH, ["GET", "POST"]);
-  allowOnly(app, REVIEW_PATH, ["DELETE"]);
+      case "review_not_found":
+        throw new AppError("not_found", "review not found");
+      case "forbidden":
+        throw new AppError(
+          "forbidden",
+          "only the review's author or a product writer may delete it",
+        );
+      case "ok":
+        await afterCommit(c, id, result.outboxId, since(started));
+        return c.body(null, 204);
+    }
+  });
 }
