@@ -254,3 +254,29 @@ describe("the API reference (GET /docs)", () => {
     await page.close();
   }, 60_000);
 });
+
+describe("pages over HTTP", () => {
+  it.each(["/", "/docs"])(
+    "%s is HTML with the API's headers and a same-origin-only CSP",
+    async (path) => {
+      const res = await api.fetch(path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("Content-Type")).toMatch(/^text\/html/);
+      expect(res.headers.get("X-Request-Id")).toMatch(/^[\w=-]{1,64}$/);
+      expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(res.headers.get("Content-Security-Policy")).toContain("default-src 'self'");
+      expect(res.headers.get("Content-Security-Policy")).toContain("script-src 'self'");
+      await res.body?.cancel();
+    },
+  );
+
+  it("answers an unknown asset with the JSON 404 and other methods on / with 405", async () => {
+    const missing = await api.fetch("/assets/nope.js");
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("not_found");
+    const post = await api.fetch("/", { method: "POST" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("Allow")).toBe("GET, HEAD, OPTIONS");
+    await post.body?.cancel();
+  });
+});
