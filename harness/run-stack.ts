@@ -1,7 +1,8 @@
 /**
  * One run's own world on the machine's Redis and Postgres: a fresh migrated database, a random key
- * prefix, the Upstash REST and Neon servers in front of them (`emulators/stack.ts`), and the Worker
- * bundled once. The integration tests (`test/global-setup.ts`), the consistency checker and the
+ * prefix, the Upstash REST and Neon servers in front of them (`emulators/stack.ts`), a local
+ * identity provider for user tokens (its URL is the `JWT_ISSUER` binding; tests get tokens from
+ * its `/token` and `/sign`), and the Worker bundled once. The integration tests (`test/global-setup.ts`), the consistency checker and the
  * bench each start theirs here; what they get is plain data, so it can cross to test workers
  * (`inject("stack")`) or from a child process.
  *
@@ -13,6 +14,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startIdentityProvider } from "../emulators/identity/server";
 import { redisAnswersPing } from "../emulators/redis-server";
 import { CONTROL_PATH } from "../emulators/shared/faults";
 import { startLocalStack } from "../emulators/stack";
@@ -124,6 +126,8 @@ export async function startRunStack(opts: RunStackOptions = {}): Promise<RunStac
     undo.push(() => local.close());
     // Most keys expire anyway; locks and queues may not.
     undo.push(() => deleteKeysByPrefix(redisUrl, cacheKeyPrefix));
+    const identity = await startIdentityProvider();
+    undo.push(() => identity.close());
     const stack: RunStack = {
       runId,
       databaseUrl: db.url,
@@ -140,7 +144,13 @@ export async function startRunStack(opts: RunStackOptions = {}): Promise<RunStac
       workerScriptPath,
       compatibilityDate: config.compatibilityDate,
       compatibilityFlags: config.compatibilityFlags,
-      bindings: { ...config.vars, ...local.bindings },
+      bindings: {
+        ...config.vars,
+        ...local.bindings,
+        JWT_JWKS_URL: identity.jwksUrl,
+        JWT_ISSUER: identity.issuer,
+        JWT_AUDIENCE: identity.audience,
+      },
     };
     return { stack, close };
   } catch (err: unknown) {

@@ -3,8 +3,10 @@
  * `wrangler dev` serving the Worker on http://127.0.0.1:PORT. See docs/local-development.md.
  *
  * Environment: `PORT` (default 8787), `API_TOKEN` (default {@link DEV_API_TOKEN}), `REDIS_URL`,
- * `DATABASE_URL`, `PGLITE_DIR` (default `.local/pglite`), `CACHE_KEY_PREFIX` (optional), and for
- * replicas (docs/replicas.md) `REDIS_REPLICA_URL`, `DATABASE_REPLICA_URL`, `READ_CONSISTENCY`.
+ * `DATABASE_URL`, `PGLITE_DIR` (default `.local/pglite`), `CACHE_KEY_PREFIX` (optional),
+ * `JWT_JWKS_URL` + `JWT_ISSUER` + `JWT_AUDIENCE` (an identity provider of your own; unset, a local
+ * one is started and a user token and a product-writer token, valid 12 hours, are printed), and
+ * for replicas (docs/replicas.md) `REDIS_REPLICA_URL`, `DATABASE_REPLICA_URL`, `READ_CONSISTENCY`.
  * Ctrl-C or SIGTERM stops everything it started.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -13,6 +15,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type IdentityProvider, startIdentityProvider } from "../emulators/identity/server";
 import { type LocalStack, startLocalStack } from "../emulators/stack";
 
 /** The write token when `API_TOKEN` is not set. Local use only; printed at start. */
@@ -35,7 +38,16 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
 const apiToken = nonEmpty(process.env.API_TOKEN) ?? DEV_API_TOKEN;
 const say = (line: string) => console.log(`[dev] ${line}`);
 
+/** The identity provider's settings, when given in the environment (all three or none). */
+const JWT_NAMES = ["JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE"] as const;
+const jwtFromEnv = JWT_NAMES.filter((name) => nonEmpty(process.env[name]) !== undefined);
+if (jwtFromEnv.length > 0 && jwtFromEnv.length < JWT_NAMES.length) {
+  console.error(`set all of ${JWT_NAMES.join(", ")} or none (got only ${jwtFromEnv.join(", ")})`);
+  process.exit(2);
+}
+
 let wrangler: ChildProcess | undefined;
+let identity: IdentityProvider | undefined;
 let cronTimer: NodeJS.Timeout | undefined;
 let stopping: Promise<never> | undefined;
 // Held as a promise so that a signal during start-up still waits for, and stops, what started.
@@ -67,6 +79,7 @@ async function main(): Promise<void> {
   if (stopping !== undefined) {
     return;
   }
+  const userTokens = await identityBindings(stack.bindings);
   // Secrets go to wrangler through a private, gitignored env file rather than the command line,
   // where any local user could read them with `ps`.
   await mkdir(`${ROOT}.local`, { recursive: true });
@@ -108,6 +121,7 @@ async function main(): Promise<void> {
       `  Worker:     ${base}`,
       `  API token:  ${apiToken}${note}`,
       `  /healthz:   ${health}`,
+      ...userTokens,
       `  Faults:     ${stack.upstash.url}/__control/faults (Redis side)`,
       `              ${stack.neon.url}/__control/faults (Postgres side)`,
       "  Ctrl-C stops everything.",
@@ -130,6 +144,7 @@ function shutdown(code: number): Promise<never> {
       await gone;
       clearTimeout(force);
     }
+    await identity?.close();
     await starting?.then(
       (stack) => stack.close(),
       () => {},
@@ -139,6 +154,32 @@ function shutdown(code: number): Promise<never> {
     process.exit(code);
   })();
   return stopping;
+}
+
+/**
+ * Adds the `JWT_*` bindings: from the environment when set there (nothing printed), otherwise from
+ * a local identity provider started here, whose two tokens are returned as lines to print.
+ */
+async function identityBindings(bindings: Record<string, string>): Promise<string[]> {
+  if (jwtFromEnv.length === JWT_NAMES.length) {
+    for (const name of JWT_NAMES) {
+      bindings[name] = process.env[name] ?? "";
+    }
+    say(`identity: ${process.env.JWT_ISSUER} (JWT_* from the environment)`);
+    return [];
+  }
+  identity = await startIdentityProvider({ host: "127.0.0.1" });
+  bindings.JWT_JWKS_URL = identity.jwksUrl;
+  bindings.JWT_ISSUER = identity.issuer;
+  bindings.JWT_AUDIENCE = identity.audience;
+  say(`identity: local provider at ${identity.issuer} (JWKS ${identity.jwksUrl})`);
+  const user = await identity.token({ sub: "dev-user" });
+  const writer = await identity.token({ sub: "dev-writer", scope: "products:write" });
+  return [
+    "  User tokens (12 h; local identity provider):",
+    `    user (sub dev-user):              ${user}`,
+    `    product writer (products:write):  ${writer}`,
+  ];
 }
 
 /**

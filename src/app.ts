@@ -1,6 +1,8 @@
 /**
  * The Hono app: global middleware in order, then the routes, then the single error handler.
  *
+ * Routes come from the route table (`http/api.ts`), which the OpenAPI document is generated from.
+ *
  * Order matters: the request id comes first (every response and log line carries it); response
  * defaults wrap everything else (so error responses get them too); the config
  * is validated before anything reads it; CORS answers preflights before any work; services are
@@ -9,18 +11,19 @@
  * @module
  */
 import { Hono } from "hono";
+import { OPERATIONS } from "./http/api";
 import { config } from "./http/middleware/config";
 import { cors } from "./http/middleware/cors";
 import { requestId } from "./http/middleware/request-id";
 import { responseDefaults } from "./http/middleware/response-defaults";
 import { services } from "./http/middleware/services";
+import { mountMethodNotAllowed } from "./http/mount";
 import { handleError, handleNotFound } from "./http/on-error";
-import { openApiDocument } from "./http/openapi";
 import { registerHealthRoutes } from "./http/routes/health";
+import { registerPageRoutes } from "./http/routes/pages";
 import { registerProductListRoutes } from "./http/routes/product-list";
 import { registerProductRoutes } from "./http/routes/products";
 import { registerReviewRoutes } from "./http/routes/reviews";
-import { allowOnly } from "./http/routes/shared";
 import type { AppEnv } from "./http/types";
 
 /** Builds the app. */
@@ -37,8 +40,9 @@ export function createApp(): Hono<AppEnv> {
   registerProductRoutes(app);
   registerReviewRoutes(app);
   registerHealthRoutes(app);
-  app.get("/openapi.json", (c) => c.json(openApiDocument(), 200));
-  allowOnly(app, "/openapi.json", ["GET"]);
+  registerPageRoutes(app);
+  // After every operation's handlers: the other methods of their paths are 405 with Allow.
+  mountMethodNotAllowed(app, OPERATIONS);
 
   app.notFound(handleNotFound);
   app.onError(handleError);

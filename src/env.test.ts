@@ -43,4 +43,15 @@ describe("parseEnv", () => {
     const env = { ...valid };
     expect(parseEnv(env)).toBe(parseEnv(env));
   });
+
+  it("needs JWT_ISSUER and JWT_AUDIENCE with JWT_JWKS_URL, and defaults the absent-read budget", () => {
+    const partial = parseEnv({ ...valid, JWT_JWKS_URL: "https://idp.example/jwks.json" });
+    expect(partial.ok ? [] : partial.problems).toEqual([
+      "JWT_ISSUER is missing",
+      "JWT_AUDIENCE is missing",
+    ]);
+    const none = parseEnv(valid);
+    expect(none.ok && none.config.JWT_JWKS_URL).toBeUndefined();
+    expect(none.ok && none.config.ABSENT_READS_PER_MINUTE).toBe(60);
+  });
 });

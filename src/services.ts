@@ -12,10 +12,13 @@ import {
   type CacheAside,
   type CacheConfig,
   createCacheAside,
+  sharedBreaker,
 } from "lease-cache";
 import { upstashClientOptions, upstashPort } from "lease-cache/upstash";
 import { createDb, type Db } from "./db/client";
 import type { Config } from "./env";
+import { type AbsentReadBudget, absentReadBudget } from "./http/absent-reads";
+import { type UserTokenVerifier, userTokenVerifier } from "./http/auth/user-tokens";
 import { replayRecentInvalidations } from "./invalidation/replay";
 import { retentionSecondsOf } from "./invalidation/retention";
 import { describeError, type Logger } from "./log";
@@ -33,6 +36,10 @@ export type Services = {
   background: BackgroundContext;
   /** Log lines of this request or job (each carries its request id or job name). */
   logger: Logger;
+  /** Per-client budget of reads that reach Postgres and find nothing (API.md rule 7). */
+  absentReads: AbsentReadBudget;
+  /** Verifies user tokens; `undefined` when `JWT_JWKS_URL` is unset (user tokens are refused). */
+  userTokens: UserTokenVerifier | undefined;
 };
 
 // Identifiers over their limit are refused in-isolate without a Redis call; only useful when the
@@ -106,6 +113,19 @@ export function buildServices(
     ephemeralCache: ratelimitBlockList,
     analytics: false,
   });
+  const absentReads = absentReadBudget({
+    ratelimit: new Ratelimit({
+      redis,
+      limiter: Ratelimit.slidingWindow(config.ABSENT_READS_PER_MINUTE, "60 s"),
+      prefix: `${config.CACHE_KEY_PREFIX}:ratelimit:absent-reads`,
+      timeout: config.RATE_LIMIT_TIMEOUT_MS,
+      ephemeralCache: false,
+      analytics: false,
+    }),
+    // The cache's own breaker: while it is open, Redis is unusable and the budget not enforced.
+    breaker: sharedBreaker(config.UPSTASH_REDIS_REST_URL),
+    logger,
+  });
   return {
     db,
     ...(config.DATABASE_REPLICA_URL === undefined
@@ -114,8 +134,19 @@ export function buildServices(
     cache,
     redis,
     ratelimit,
+    absentReads,
     keys,
     background,
     logger,
+    userTokens: userTokensOf(config),
   };
+}
+
+/** The user-token verifier of the configuration (env validation requires all three settings). */
+function userTokensOf(config: Config): UserTokenVerifier | undefined {
+  const { JWT_JWKS_URL: jwksUrl, JWT_ISSUER: issuer, JWT_AUDIENCE: audience } = config;
+  if (jwksUrl === undefined || issuer === undefined || audience === undefined) {
+    return undefined;
+  }
+  return userTokenVerifier({ jwksUrl, issuer, audience });
 }

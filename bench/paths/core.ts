@@ -1,6 +1,8 @@
 /**
  * The project's cache exactly as the API uses it: services from `buildServices` (`src/services.ts`),
- * reads through `versionedLoad` + `findProduct` under `cache.get` (as `GET /products/:id` does),
+ * reads through `versionedLoad` + `findProduct` under `budgetedGet` (the cache under the absent-id
+ * budget, `src/http/absent-reads.ts`, as `GET /products/:id` does; every bench request is one
+ * client, {@link BENCH_CLIENT}),
  * writes through `updateProduct` → `keys.effectsOf` → `invalidateAfterCommit` (as `PATCH` does: the
  * writer stores its own state). Only the HTTP layer around them (auth, rate limit, validation,
  * headers) is left out.
@@ -8,6 +10,7 @@
 import type { LoadContext, Loaded } from "lease-cache";
 import type { Product } from "../../src/db/models";
 import { findProduct, updateProduct } from "../../src/db/products";
+import { budgetedGet } from "../../src/http/absent-reads";
 import { versionedLoad } from "../../src/http/routes/shared";
 import { invalidateAfterCommit } from "../../src/invalidation/after-commit";
 import { createLogger } from "../../src/log";
@@ -15,6 +18,9 @@ import type { ProductWrite } from "../../src/resource-keys";
 import { buildServices } from "../../src/services";
 import type { BenchPathImpl, PathContext, ReadHooks } from "./path";
 import { stateOf } from "./path";
+
+/** The absent-id budget's client identity of every bench read (the API uses the client's address). */
+export const BENCH_CLIENT = "bench";
 
 function servicesOf(ctx: PathContext) {
   return buildServices(ctx.config, ctx.background, createLogger({ bench: "core" }));
@@ -42,7 +48,9 @@ function loaderOf(
 export const corePath: BenchPathImpl = {
   async read(ctx, id, hooks) {
     const services = servicesOf(ctx);
-    const { loaded, outcome } = await services.cache.get<Product>(
+    const { loaded, outcome } = await budgetedGet<Product>(
+      { cache: services.cache, budget: services.absentReads },
+      BENCH_CLIENT,
       services.keys.product(id),
       loaderOf(services, id, hooks),
     );

@@ -29,6 +29,8 @@ export type Review = {
   productId: string;
   rating: number;
   author: string;
+  /** The `sub` of the user who posted it; `null` when the service token posted it. */
+  authorId: string | null;
   body: string;
   createdAt: string;
 };

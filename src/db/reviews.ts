@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { isForeignKeyViolation } from "./errors";
 import type { InvalidationTarget, Product, Rating, Review, ReviewInput } from "./models";
-import { insertOutboxRow } from "./outbox";
+import { insertOutboxRow, insertOutboxRowIf } from "./outbox";
 import { productState, selectProduct } from "./products";
 import { bumpRevision, type Revisioned, revisionOf } from "./revisions";
 import { products, reviews } from "./schema";
@@ -23,6 +23,7 @@ type ReviewRecord = {
   productId: string;
   rating: number;
   author: string;
+  authorId: string | null;
   body: string;
   createdAt: Date;
 };
@@ -32,6 +33,7 @@ const reviewColumns = {
   productId: reviews.productId,
   rating: reviews.rating,
   author: reviews.author,
+  authorId: reviews.authorId,
   body: reviews.body,
   createdAt: reviews.createdAt,
 };
@@ -42,6 +44,7 @@ function toReview(r: ReviewRecord): Review {
     productId: r.productId,
     rating: r.rating,
     author: r.author,
+    authorId: r.authorId,
     body: r.body,
     createdAt: r.createdAt.toISOString(),
   };
@@ -62,6 +65,7 @@ type ReviewJson = {
   productId: string;
   rating: number;
   author: string;
+  authorId: string | null;
   body: string;
   createdAt: string;
 };
@@ -82,7 +86,8 @@ export async function findReviewList(
       // The id breaks ties between reviews created in the same millisecond, so the order is stable.
       items: sql<ReviewJson[]>`coalesce((SELECT json_agg(json_build_object(
         'id', n.id, 'productId', n.product_id, 'rating', n.rating, 'author', n.author,
-        'body', n.body, 'createdAt', n.created_at) ORDER BY n.created_at DESC, n.id DESC)
+        'authorId', n.author_id, 'body', n.body, 'createdAt', n.created_at)
+        ORDER BY n.created_at DESC, n.id DESC)
         FROM (${newest}) AS n), '[]'::json)`,
       count: sql<number>`(SELECT count(*)::int FROM ${ofWanted})`,
       average: sql<string | null>`(SELECT round(avg(${reviews.rating}), 2)::text FROM ${ofWanted})`,
@@ -112,6 +117,7 @@ export async function insertReview(
   db: Db,
   productId: string,
   input: ReviewInput,
+  authorId: string | null,
   target: InvalidationTarget,
 ): Promise<{ review: Review; product: Product; rev: number; outboxId: number } | undefined> {
   try {
@@ -119,7 +125,7 @@ export async function insertReview(
       bumpRevision(db, productId),
       db
         .insert(reviews)
-        .values({ productId, ...input })
+        .values({ productId, ...input, authorId })
         .returning(reviewColumns),
       insertOutboxRow(db, target, revisionOf(sql`${productId}::text`)),
       selectProduct(db, productId),
@@ -141,4 +147,61 @@ export async function insertReview(
     }
     throw err;
   }
+}
+
+/** Who deletes a review: anyone's (the service, a product writer) or only their own. */
+export type ReviewDeleter = { anyReview: true } | { anyReview: false; userId: string };
+
+/** The outcome of {@link deleteReview}. */
+export type DeleteReviewResult =
+  | { kind: "ok"; outboxId: number; product: Product; rev: number }
+  | { kind: "product_not_found" }
+  | { kind: "review_not_found" }
+  | { kind: "forbidden" };
+
+/**
+ * Deletes review `reviewId` of product `productId` with its outbox row, in one transaction: raise
+ * the product's revision (its lock orders this write with the product's others) → lock the review
+ * → conditional outbox row → conditional delete, both conditioned on the same ownership check, so
+ * a refused or absent review leaves no outbox row behind → the product read back (its new rating).
+ * The product and review lookups in the same batch tell the failures apart.
+ */
+export async function deleteReview(
+  db: Db,
+  productId: string,
+  reviewId: string,
+  deleter: ReviewDeleter,
+  target: InvalidationTarget,
+): Promise<DeleteReviewResult> {
+  const ofProduct = and(eq(reviews.id, reviewId), eq(reviews.productId, productId));
+  const allowed: SQL | undefined = deleter.anyReview
+    ? ofProduct
+    : and(ofProduct, eq(reviews.authorId, deleter.userId));
+  const where = allowed ?? sql`false`;
+  const [, product, locked, outboxResult, deleted, after] = await db.batch([
+    bumpRevision(db, productId),
+    db.select({ id: products.id }).from(products).where(eq(products.id, productId)),
+    db
+      .select({ authorId: reviews.authorId })
+      .from(reviews)
+      .where(ofProduct ?? sql`false`)
+      .for("update"),
+    insertOutboxRowIf(
+      db,
+      target,
+      revisionOf(sql`${productId}::text`),
+      sql`EXISTS (SELECT 1 FROM ${reviews} WHERE ${where})`,
+    ),
+    db.delete(reviews).where(where).returning({ id: reviews.id }),
+    selectProduct(db, productId),
+  ]);
+  const outboxRow = outboxResult.rows[0];
+  const productRow = after[0];
+  if (deleted.length > 0 && outboxRow !== undefined && productRow !== undefined) {
+    return { kind: "ok", outboxId: Number(outboxRow.id), ...productState(productRow) };
+  }
+  if (product.length === 0) {
+    return { kind: "product_not_found" };
+  }
+  return locked.length === 0 ? { kind: "review_not_found" } : { kind: "forbidden" };
 }

@@ -60,6 +60,8 @@ export const reviews = pgTable(
       .references(() => products.id, { onDelete: "cascade" }),
     rating: smallint("rating").notNull(),
     author: text("author").notNull(),
+    /** The `sub` of the user token that posted it; `null` when posted with the service token. */
+    authorId: text("author_id"),
     body: text("body").notNull(),
     createdAt: createdAt(),
   },

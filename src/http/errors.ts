@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   "validation_failed",
   "invalid_json",
   "unauthorized",
+  "forbidden",
   "not_found",
   "method_not_allowed",
   "precondition_failed",
@@ -38,6 +39,8 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
       return 400;
     case "unauthorized":
       return 401;
+    case "forbidden":
+      return 403;
     case "not_found":
       return 404;
     case "method_not_allowed":

@@ -7,7 +7,7 @@
  */
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { PRODUCT_ID_PATTERN } from "../db/product-id";
 import { AppError, type ErrorDetail } from "./errors";
 
@@ -38,7 +38,8 @@ function describeIssue(issue: z.core.$ZodIssue, where: string): string {
         ? `${where} must be at most ${issue.maximum} characters`
         : `${where} must be at most ${issue.maximum}`;
     case "invalid_format":
-      return issue.format === "regex" && issue.message.startsWith("must ")
+      // Only our own messages ("must be …") are shown; zod's may quote the input.
+      return issue.message.startsWith("must ")
         ? `${where} ${issue.message}`
         : `${where} has an invalid format`;
     case "custom":
@@ -55,8 +56,14 @@ export function validationError(target: Target, error: { issues: z.core.$ZodIssu
     const where = path === "" ? (target === "json" ? "body" : target) : path;
     return { path, code: issue.code, message: describeIssue(issue, where) };
   });
-  if (target === "param") {
+  // A bad product id is `invalid_id`; any other path parameter (a review id) is a bad field.
+  if (target === "param" && details.some((d) => d.path === "id" || d.path === "")) {
     return new AppError("invalid_id", `id must match ${PRODUCT_ID_PATTERN.source}`, {
+      details,
+    });
+  }
+  if (target === "param") {
+    return new AppError("validation_failed", details[0]?.message ?? "a path parameter is invalid", {
       details,
     });
   }
@@ -69,10 +76,11 @@ export function validationError(target: Target, error: { issues: z.core.$ZodIssu
  * `zValidator(target, schema)` whose failures throw {@link AppError}. Handlers read the parsed value
  * with `c.req.valid(target)`.
  */
-export function validate<T extends Target, S extends z.ZodType>(target: T, schema: S) {
+export function validate<T extends Target, S extends z.ZodMiniType>(target: T, schema: S) {
   return zValidator(target, schema, (result) => {
     if (!result.success) {
-      throw validationError(target, result.error);
+      // Mini schemas produce core issues; the union type also admits classic zod v3 errors.
+      throw validationError(target, result.error as { issues: z.core.$ZodIssue[] });
     }
   });
 }

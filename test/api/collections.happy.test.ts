@@ -127,40 +127,22 @@ describe("GET /healthz", () => {
 });
 
 describe("GET /openapi.json", () => {
-  it("is an OpenAPI 3.1 document of every endpoint, with shapes from the zod schemas", async () => {
+  it("is an OpenAPI 3.1 document of every endpoint (test/api/openapi.test.ts checks it in depth)", async () => {
     const res = await w.fetch("/openapi.json");
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as {
-      openapi: string;
-      paths: Record<string, Record<string, unknown>>;
-      components: {
-        schemas: Record<string, { required?: string[]; additionalProperties?: boolean }>;
-      };
-    };
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe("3.1.0");
-    const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
-      Object.keys(item)
-        .filter((k) => k !== "parameters")
-        .map((method) => `${method.toUpperCase()} ${path}`),
-    );
-    expect(operations.sort()).toEqual(
-      [
-        "GET /products",
-        "GET /products/{id}",
-        "PUT /products/{id}",
-        "PATCH /products/{id}",
-        "DELETE /products/{id}",
-        "GET /products/{id}/reviews",
-        "POST /products/{id}/reviews",
-        "GET /healthz",
-        "GET /openapi.json",
-      ].sort(),
-    );
-    expect(doc.components.schemas.ProductInput?.required).toEqual(["name", "priceCents"]);
-    expect(doc.components.schemas.ProductInput?.additionalProperties).toBe(false);
-    expect(doc.components.schemas.Product?.required).toContain("rating");
-    expect(Object.keys(doc.components.schemas)).toEqual(
-      expect.arrayContaining(["Product", "Review", "ReviewList", "ProductPage", "Health", "Error"]),
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/products",
+        "/products/{id}",
+        "/products/{id}/reviews",
+        "/products/{id}/reviews/{reviewId}",
+        "/healthz",
+        "/openapi.json",
+        "/docs",
+        "/",
+      ]),
     );
   });
 });

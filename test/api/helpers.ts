@@ -129,8 +129,9 @@ export async function errorCode(res: { json(): Promise<unknown> }): Promise<stri
 }
 
 /**
- * Starts `count` isolates of the real Worker with the run's bindings plus `bindings`. Writes get a
- * generous rate limit by default: every test file writes from the same client address.
+ * Starts `count` isolates of the real Worker with the run's bindings plus `bindings`. Writes and
+ * absent-id reads get generous limits by default: every test file uses the same client address
+ * (`absent-budget.test.ts` sets the contract's 60 itself).
  * @param output where the Workers' log lines go. @default {} (Miniflare's own output)
  */
 export function startApi(
@@ -140,7 +141,7 @@ export function startApi(
 ): Promise<WorkerGroup> {
   return startWorkers(count, {
     ...output,
-    bindings: { RATE_LIMIT_WRITES: "100000", ...bindings },
+    bindings: { RATE_LIMIT_WRITES: "100000", ABSENT_READS_PER_MINUTE: "100000", ...bindings },
   });
 }
 

@@ -146,7 +146,7 @@ describe("404 not_found", () => {
   it.each([
     "/nope",
     "/products/x/y.css",
-    "/products/x/reviews/extra",
+    "/products/x/reviews/extra/more",
     "/products/x/",
     "/products/",
     "/healthz/x",

@@ -88,15 +88,24 @@ describe("CORS", () => {
 });
 
 describe("cache deception and intermediaries", () => {
-  it.each(["/products/x/y.css", "/products/x/reviews/y.css", "/products/x/.css", "/products.css"])(
-    "answers %s with a no-store 404, never with product data",
-    async (path) => {
-      const res = await w.fetch(path);
-      expect(res.status).toBe(404);
-      expect(res.headers.get("Cache-Control")).toBe("no-store");
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found");
-    },
-  );
+  it.each([
+    "/products/x/y.css",
+    "/products/x/reviews/y/z.css",
+    "/products/x/.css",
+    "/products.css",
+  ])("answers %s with a no-store 404, never with product data", async (path) => {
+    const res = await w.fetch(path);
+    expect(res.status).toBe(404);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found");
+  });
+
+  it("answers GET of a review path (DELETE only) with a no-store 405, never with data", async () => {
+    const res = await w.fetch("/products/x/reviews/y.css");
+    expect(res.status).toBe(405);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(res.headers.get("Allow")).toBe("DELETE, OPTIONS");
+  });
 
   it("marks authenticated writes no-store and sends nosniff everywhere", async () => {
     const res = await putProduct(w, newId());

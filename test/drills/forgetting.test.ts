@@ -1,23 +1,27 @@
 /**
  * Drills: Redis forgets (rule 6, docs/fault-drills.md). An evicted group generation, an evicted
- * lock under a slow loader, a FLUSHDB in the middle of a stampede, and a restart from an older
- * snapshot. Each asserts read-after-write (rule 1), that losing keys only ever causes misses, that
- * a Redis that came back with older data stops serving what acknowledged writes replaced within
- * the bound, and that nothing acknowledged in Postgres was lost.
+ * lock under a slow loader, a FLUSHDB in the middle of a stampede, a restart from an older
+ * snapshot, and a failover to a replica that missed the last writes. Each asserts read-after-write
+ * (rule 1), that losing keys only ever causes misses, that a Redis that came back with older data
+ * stops serving what acknowledged writes replaced within the bound, and that nothing acknowledged
+ * in Postgres was lost.
  *
  * FLUSHDB and the restart need a Redis of their own (`harness/forgetful-redis.ts`) behind an
  * Upstash REST server of their own: the shared Redis serves other tests at the same time.
  */
 import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { bundleWorkerSource } from "../../check/mutants/bundle";
 import { MUTANTS } from "../../check/mutants/catalog";
+import { startRedisPair } from "../../emulators/replication";
 import {
   startUpstashRestServer,
   type UpstashRestServer,
 } from "../../emulators/upstash-rest/server";
 import { type ForgetfulRedis, startForgetfulRedis } from "../../harness/forgetful-redis";
 import { quietOutput } from "../../harness/isolates";
+import { startSwitchableProxy } from "../../harness/switchable-proxy";
 import { newId, redis, waitFor } from "../api/helpers";
 import { setDbFaults } from "../support/faults";
 import { startWorkers, type WorkerGroup } from "../support/worker";
@@ -198,6 +202,64 @@ describe("drill: Redis restarts from an older snapshot", () => {
     expect(await persisted(r.id)).toMatchObject({ version: 2, stock: 3, outbox: 0 });
     expect(await persisted(r.other)).toMatchObject({ version: 2, stock: 4, outbox: 0 });
   });
+});
+
+/** Sends one command on a connection of its own that never reconnects. */
+async function oneCommand(url: string, ...command: string[]): Promise<unknown> {
+  const client = new Redis(url, { retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  client.on("error", () => {});
+  try {
+    return await client.call(command[0] ?? "PING", ...command.slice(1));
+  } finally {
+    client.disconnect();
+  }
+}
+
+describe("drill: failover to a replica that missed the last writes", () => {
+  it("replays what the replica missed: the writer's isolate at once, every isolate within the Cron run", async () => {
+    // A real replica (--replicaof, through a lag relay); the Worker's Upstash endpoint reaches
+    // Redis through a proxy that the failover switches from the primary to the promoted replica.
+    const pair = await startRedisPair({ lagMs: 0 });
+    const primaryPort = Number(new URL(pair.primaryUrl).port);
+    const proxy = await startSwitchableProxy(primaryPort);
+    const endpoint = await startUpstashRestServer({
+      redisUrl: proxy.url,
+      token: randomBytes(18).toString("base64url"),
+    });
+    try {
+      const bindings = {
+        UPSTASH_REDIS_REST_URL: endpoint.url,
+        UPSTASH_REDIS_REST_TOKEN: endpoint.token,
+      };
+      const [w] = (await drills.isolates(1, bindings)) as [Api];
+      const id = await cachedProduct(w, "failover");
+      const other = await cachedProduct(w, "failover-other");
+      await pair.waitForCatchUp();
+      // The replica falls behind; two writes are acknowledged by the primary alone.
+      pair.setLag(60_000);
+      expect((await patchStock(w, id, 3)).version).toBe(2);
+      expect((await patchStock(w, other, 4)).version).toBe(2);
+
+      // The primary dies; the replica is promoted and the endpoint now reaches it.
+      // NOW: Redis 7 would otherwise wait up to 10 s for the lagging replica to catch up.
+      await oneCommand(pair.primaryUrl, "SHUTDOWN", "NOSAVE", "NOW").catch(() => {});
+      await oneCommand(pair.replicaUrl, "REPLICAOF", "NO", "ONE");
+      proxy.switchTo(Number(new URL(pair.replicaUrl).port));
+
+      const [fresh] = (await drills.isolates(1, bindings)) as [Api];
+      expect(await read(fresh, other)).toMatchObject({ xCache: "HIT", version: 1 });
+      const fixed = await waitFor(async () => (await read(w, id)).version === 2, 5000);
+      expect(fixed, "the writer's isolate to replay after the failover").toBe(true);
+      await fresh.scheduled();
+      expect(await read(fresh, other)).toMatchObject({ version: 2 });
+      expect(await persisted(id)).toMatchObject({ version: 2, stock: 3 });
+      expect(await persisted(other)).toMatchObject({ version: 2, stock: 4 });
+    } finally {
+      await endpoint.close();
+      await proxy.close();
+      await pair.close().catch(() => {});
+    }
+  }, 30_000);
 });
 
 describe("the drills catch the mutants", () => {

@@ -1,5 +1,6 @@
 /**
- * Per-client rate limit on writes (`@upstash/ratelimit`, sliding window).
+ * Per-client rate limit on writes (`@upstash/ratelimit`, sliding window): per user for user tokens,
+ * per client address otherwise. Runs after authentication.
  *
  * When Redis is down, slow or failing, the write proceeds (fail-open): the contract makes Redis an
  * accelerator, never a dependency ("reads and writes still succeed from Postgres"), and writes are
@@ -13,12 +14,25 @@ import { describeError } from "../../log";
 import { AppError } from "../errors";
 import type { AppEnv } from "../types";
 
+/** Client addresses as Cloudflare writes them (IPv4 or IPv6); anything else counts as "unknown". */
+const CLIENT_ADDRESS = /^[0-9A-Fa-f:.]{2,45}$/;
+
 /**
- * The client a write is counted against: the address Cloudflare saw (`CF-Connecting-IP`, which a
- * client cannot forge on Cloudflare's edge).
+ * The address Cloudflare saw (`CF-Connecting-IP`, which a client cannot forge on Cloudflare's
+ * edge). Only address characters get through: it becomes part of Redis keys.
+ */
+export function clientAddressOf(c: Context<AppEnv>): string {
+  const address = c.req.header("CF-Connecting-IP") ?? "";
+  return CLIENT_ADDRESS.test(address) ? address : "unknown";
+}
+
+/**
+ * Whom a write is counted against: the user for a user token (so users behind one address do not
+ * share a limit), the client address otherwise.
  */
 export function clientIdOf(c: Context<AppEnv>): string {
-  return c.req.header("CF-Connecting-IP") ?? "unknown";
+  const principal = c.get("principal");
+  return principal?.kind === "user" ? `user:${principal.id}` : `ip:${clientAddressOf(c)}`;
 }
 
 /** Counts the write; `429 rate_limited` with `Retry-After` when over the limit. */

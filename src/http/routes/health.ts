@@ -6,13 +6,14 @@
  */
 import { sql } from "drizzle-orm";
 import type { Hono } from "hono";
+import { healthOp } from "../api";
+import { mount } from "../mount";
 import { RETRY_AFTER_UNAVAILABLE_SECONDS } from "../on-error";
 import type { AppEnv } from "../types";
-import { allowOnly } from "./shared";
 
-/** Registers `GET /healthz` (and `405` for the rest). */
+/** Registers `GET /healthz`. */
 export function registerHealthRoutes(app: Hono<AppEnv>): void {
-  app.get("/healthz", async (c) => {
+  mount(app, healthOp, async (c) => {
     const { db, redis } = c.get("services");
     const [dbOk, redisOk] = await Promise.all([
       db.execute(sql`SELECT 1`).then(
@@ -34,6 +35,4 @@ export function registerHealthRoutes(app: Hono<AppEnv>): void {
     }
     return c.json(body, 200);
   });
-
-  allowOnly(app, "/healthz", ["GET"]);
 }

@@ -7,25 +7,27 @@
 import type { Hono } from "hono";
 import type { Product } from "../../db/models";
 import { listProducts } from "../../db/products";
+import { readThrough } from "../absent-reads";
+import { listProductsOp } from "../api";
 import { setCachedReadHeaders } from "../cache-headers";
-import { DEFAULT_PAGE_LIMIT, encodeCursor, productListQuerySchema } from "../schemas";
+import { mount } from "../mount";
+import { DEFAULT_PAGE_LIMIT, encodeCursor } from "../schemas";
 import type { AppEnv } from "../types";
-import { validate } from "../validation";
-import { allowOnly, readOptionsOf } from "./shared";
-
-const PATH = "/products";
+import { readOptionsOf } from "./shared";
 
 /** The cached value of a page: exactly the response body. */
 type ProductPage = { items: Product[]; nextCursor: string | null };
 
-/** Registers `GET /products` (and `405` for the rest). */
+/** Registers `GET /products`. */
 export function registerProductListRoutes(app: Hono<AppEnv>): void {
-  app.get(PATH, validate("query", productListQuerySchema), async (c) => {
-    const query = c.req.valid("query");
+  mount(app, listProductsOp, async (c, { query }) => {
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const afterId = query.cursor;
-    const { cache, db, keys } = c.get("services");
-    const { loaded, outcome } = await cache.get<ProductPage>(
+    const { db, keys } = c.get("services");
+    // Through the absent-read budget too: a client past it gets 429 for anything Postgres must
+    // answer (a page is never "absent", so pages never use the budget up).
+    const { loaded, outcome } = await readThrough<ProductPage>(
+      c,
       keys.page(limit, afterId),
       // Pages are unversioned: always loaded from the primary, guarded by their group generation.
       async () => {
@@ -46,6 +48,4 @@ export function registerProductListRoutes(app: Hono<AppEnv>): void {
     const body: ProductPage = loaded.found ? loaded.value : { items: [], nextCursor: null };
     return c.json(body, 200);
   });
-
-  allowOnly(app, PATH, ["GET"]);
 }

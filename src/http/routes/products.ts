@@ -1,11 +1,11 @@
 /**
- * `/products/:id`: read through the cache (from the replica when a revision proves it recent, at
- * the revision a `Bookmark` names); `PUT`, `PATCH`, `DELETE` commit (with their outbox row) and
- * then, in one Redis call, store the written state, void the leases and the product pages, and
- * answer a `Bookmark`.
+ * `/products/:id`: read through the cache (under the client's absent-read budget; from the replica
+ * when a revision proves it recent; at the revision a `Bookmark` names); `PUT`, `PATCH`, `DELETE`
+ * commit (with their outbox row) and then, in one Redis call, store the written state, void the
+ * leases and the product pages, and answer a `Bookmark`.
  *
- * Writes run: bearer auth → id check → rate limit → body checks → schema → work, so nothing that
- * fails earlier touches Redis or Postgres.
+ * Writes run: authentication and the product-writer check → id check → rate limit → body checks →
+ * schema → work, so nothing that fails earlier touches Redis or Postgres.
  *
  * @module
  */
@@ -14,6 +14,8 @@ import type { Product } from "../../db/models";
 import { deleteProduct, findProduct, updateProduct, upsertProduct } from "../../db/products";
 import { invalidateAfterCommit } from "../../invalidation/after-commit";
 import type { ProductWrite } from "../../resource-keys";
+import { readThrough } from "../absent-reads";
+import { deleteProductOp, getProductOp, patchProductOp, putProductOp } from "../api";
 import {
   etagOf,
   ifNoneMatchHits,
@@ -22,15 +24,9 @@ import {
   setCachedReadHeaders,
 } from "../cache-headers";
 import { AppError } from "../errors";
-import { requireBearer } from "../middleware/auth";
-import { jsonBody } from "../middleware/json-body";
-import { rateLimitWrites } from "../middleware/rate-limit";
-import { productInputSchema, productParamsSchema, productPatchSchema } from "../schemas";
+import { mount } from "../mount";
 import type { AppEnv } from "../types";
-import { validate } from "../validation";
-import { allowOnly, readOptionsOf, setBookmark, since, versionedLoad } from "./shared";
-
-const PATH = "/products/:id";
+import { readOptionsOf, setBookmark, since, versionedLoad } from "./shared";
 
 const notFound = () => new AppError("not_found", "product not found");
 const preconditionFailed = () =>
@@ -40,7 +36,7 @@ const preconditionFailed = () =>
  * Finishes a write: applies its effects on the cache (the written state stored, locks deleted,
  * pages voided), then sets `Bookmark`, `ETag` and `Server-Timing`.
  */
-async function afterCommit(
+export async function afterProductWrite(
   c: Context<AppEnv>,
   write: ProductWrite,
   outboxId: number,
@@ -63,12 +59,12 @@ async function afterCommit(
   }
 }
 
-/** Registers `GET`, `PUT`, `PATCH`, `DELETE /products/:id` (and `405` for the rest). */
+/** Registers `GET`, `PUT`, `PATCH`, `DELETE /products/:id`. */
 export function registerProductRoutes(app: Hono<AppEnv>): void {
-  app.get(PATH, validate("param", productParamsSchema), async (c) => {
-    const { id } = c.req.valid("param");
+  mount(app, getProductOp, async (c, { params: { id } }) => {
     const services = c.get("services");
-    const { loaded: result, outcome } = await services.cache.get<Product>(
+    const { loaded: result, outcome } = await readThrough<Product>(
+      c,
       services.keys.product(id),
       versionedLoad(services, (db) => findProduct(db, id)),
       await readOptionsOf(c, id),
@@ -85,109 +81,76 @@ export function registerProductRoutes(app: Hono<AppEnv>): void {
     return c.json(product, 200);
   });
 
-  app.put(
-    PATH,
-    requireBearer(),
-    validate("param", productParamsSchema),
-    rateLimitWrites(),
-    jsonBody(),
-    validate("json", productInputSchema),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const input = c.req.valid("json");
-      const { db, keys } = c.get("services");
-      const condition = parseIfMatch(c.req.header("If-Match"));
-      const started = Date.now();
-      if (condition === undefined) {
-        const written = await upsertProduct(db, id, input, keys.outboxTarget(id));
-        const { product, created, rev } = written;
-        await afterCommit(
-          c,
-          { kind: "saved", id, rev, product, created },
-          written.outboxId,
-          since(started),
-        );
-        if (created) {
-          c.header("Location", `/products/${id}`);
-          return c.json(product, 201);
-        }
-        return c.json(product, 200);
+  mount(app, putProductOp, async (c, { params: { id }, body: input }) => {
+    const { db, keys } = c.get("services");
+    const condition = parseIfMatch(c.req.header("If-Match"));
+    const started = Date.now();
+    if (condition === undefined) {
+      const written = await upsertProduct(db, id, input, keys.outboxTarget(id));
+      const { product, created, rev } = written;
+      const saved: ProductWrite = { kind: "saved", id, rev, product, created };
+      await afterProductWrite(c, saved, written.outboxId, since(started));
+      if (created) {
+        c.header("Location", `/products/${id}`);
+        return c.json(product, 201);
       }
-      // With If-Match, PUT only replaces: an absent product fails the precondition (RFC 9110).
-      const result = await updateProduct(db, id, input, condition, keys.outboxTarget(id));
-      if (result.kind !== "ok") {
-        throw preconditionFailed();
-      }
-      const saved: ProductWrite = {
-        kind: "saved",
-        id,
-        rev: result.rev,
-        product: result.value,
-        created: false,
-      };
-      await afterCommit(c, saved, result.outboxId, since(started));
-      return c.json(result.value, 200);
-    },
-  );
+      return c.json(product, 200);
+    }
+    // With If-Match, PUT only replaces: an absent product fails the precondition (RFC 9110).
+    const result = await updateProduct(db, id, input, condition, keys.outboxTarget(id));
+    if (result.kind !== "ok") {
+      throw preconditionFailed();
+    }
+    const saved: ProductWrite = {
+      kind: "saved",
+      id,
+      rev: result.rev,
+      product: result.value,
+      created: false,
+    };
+    await afterProductWrite(c, saved, result.outboxId, since(started));
+    return c.json(result.value, 200);
+  });
 
-  app.patch(
-    PATH,
-    requireBearer(),
-    validate("param", productParamsSchema),
-    rateLimitWrites(),
-    jsonBody(),
-    validate("json", productPatchSchema),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const patch = c.req.valid("json");
-      const { db, keys } = c.get("services");
-      const started = Date.now();
-      const condition = parseIfMatch(c.req.header("If-Match"));
-      const result = await updateProduct(db, id, patch, condition, keys.outboxTarget(id));
-      if (result.kind === "not_found") {
-        throw notFound();
-      }
-      if (result.kind === "precondition_failed") {
-        throw preconditionFailed();
-      }
-      const saved: ProductWrite = {
-        kind: "saved",
-        id,
-        rev: result.rev,
-        product: result.value,
-        created: false,
-      };
-      await afterCommit(c, saved, result.outboxId, since(started));
-      return c.json(result.value, 200);
-    },
-  );
+  mount(app, patchProductOp, async (c, { params: { id }, body: patch }) => {
+    const { db, keys } = c.get("services");
+    const started = Date.now();
+    const condition = parseIfMatch(c.req.header("If-Match"));
+    const result = await updateProduct(db, id, patch, condition, keys.outboxTarget(id));
+    if (result.kind === "not_found") {
+      throw notFound();
+    }
+    if (result.kind === "precondition_failed") {
+      throw preconditionFailed();
+    }
+    const saved: ProductWrite = {
+      kind: "saved",
+      id,
+      rev: result.rev,
+      product: result.value,
+      created: false,
+    };
+    await afterProductWrite(c, saved, result.outboxId, since(started));
+    return c.json(result.value, 200);
+  });
 
-  app.delete(
-    PATH,
-    requireBearer(),
-    validate("param", productParamsSchema),
-    rateLimitWrites(),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const { db, keys } = c.get("services");
-      const started = Date.now();
-      const condition = parseIfMatch(c.req.header("If-Match"));
-      const result = await deleteProduct(db, id, condition, keys.outboxTarget(id));
-      if (result.kind === "not_found") {
-        throw notFound();
-      }
-      if (result.kind === "precondition_failed") {
-        throw preconditionFailed();
-      }
-      await afterCommit(
-        c,
-        { kind: "deleted", id, rev: result.rev },
-        result.outboxId,
-        since(started),
-      );
-      return c.body(null, 204);
-    },
-  );
-
-  allowOnly(app, PATH, ["GET", "PUT", "PATCH", "DELETE"]);
+  mount(app, deleteProductOp, async (c, { params: { id } }) => {
+    const { db, keys } = c.get("services");
+    const started = Date.now();
+    const condition = parseIfMatch(c.req.header("If-Match"));
+    const result = await deleteProduct(db, id, condition, keys.outboxTarget(id));
+    if (result.kind === "not_found") {
+      throw notFound();
+    }
+    if (result.kind === "precondition_failed") {
+      throw preconditionFailed();
+    }
+    await afterProductWrite(
+      c,
+      { kind: "deleted", id, rev: result.rev },
+      result.outboxId,
+      since(started),
+    );
+    return c.body(null, 204);
+  });
 }

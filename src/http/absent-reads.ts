@@ -1,0 +1,196 @@
+/**
+ * The absent-id budget (API.md rule 7) and the read-through that enforces it.
+ *
+ * Cached misses stop repeated probes of one id; probes of ever-new ids reach Postgres every time.
+ * So each client (`CF-Connecting-IP`) may make at most `ABSENT_READS_PER_MINUTE` reads per
+ * minute that reach Postgres and find nothing (`@upstash/ratelimit`, sliding window). The check
+ * runs inside the loader, i.e. only when the cache could not answer: hits and cached misses are
+ * always served, and only a not-found result is counted, so reads of existing products never use
+ * up the budget. Redis unusable (error, timeout, breaker not closed): not enforced (rule 4).
+ *
+ * Coalescing: the cache shares one loader run among concurrent requests for a key in an isolate,
+ * and a follower receives the leader's result *or error*. A refusal therefore names the read it
+ * was made for; a request that receives another request's refusal retries with its own loader
+ * (and, after {@link MAX_FOREIGN_REFUSALS}, loads around the cache), so one client's `429` never
+ * becomes another client's answer.
+ *
+ * @module
+ */
+import type { Ratelimit } from "@upstash/ratelimit";
+import type { Context } from "hono";
+import type {
+  CacheAside,
+  CacheResult,
+  CircuitBreaker,
+  EntryRef,
+  GetOptions,
+  LoadContext,
+  Loaded,
+} from "lease-cache";
+import type { Logger } from "../log";
+import { AppError } from "./errors";
+import { clientAddressOf } from "./middleware/rate-limit";
+import type { AppEnv } from "./types";
+
+/** Most times a read retries after receiving another request's refusal before it loads alone. */
+export const MAX_FOREIGN_REFUSALS = 2;
+
+/** Clients whose budget is known to be spent, and until when (ms): refused without a Redis call. */
+const spentUntil = new Map<string, number>();
+/** Bound on {@link spentUntil}, so a flood of addresses cannot grow an isolate's memory. */
+const MAX_SPENT_ENTRIES = 10_000;
+
+/** A read refused because its client is past its budget. */
+export class BudgetRefusal extends Error {
+  /** The read this refusal was made for (compared by identity). */
+  readonly read: object;
+  readonly retryAfterSeconds: number;
+
+  constructor(read: object, retryAfterSeconds: number) {
+    super("absent-read budget spent");
+    this.name = "BudgetRefusal";
+    this.read = read;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Per-client budget of reads that reach Postgres and find nothing. */
+export type AbsentReadBudget = {
+  /** Rejects with a {@link BudgetRefusal} for `read` when `client` is past its budget. */
+  check(client: string, read: object): Promise<void>;
+  /** Counts one read of `client` that reached Postgres and found nothing. */
+  spend(client: string): Promise<void>;
+};
+
+/** Options of {@link absentReadBudget}. */
+export type AbsentReadBudgetOptions = {
+  /** Sliding window of `ABSENT_READS_PER_MINUTE` per minute. */
+  ratelimit: Ratelimit;
+  /** The cache's breaker: while it is not closed, Redis is treated as unusable. */
+  breaker: CircuitBreaker;
+  logger: Logger;
+  /** @default Date.now */
+  now?: () => number;
+};
+
+/** The budget over `opts.ratelimit`; every Redis problem lets the read through. */
+export function absentReadBudget(opts: AbsentReadBudgetOptions): AbsentReadBudget {
+  const now = opts.now ?? Date.now;
+  const usable = () => opts.breaker.state === "closed";
+  return {
+    async check(client, read) {
+      const until = spentUntil.get(client);
+      if (until !== undefined && until > now()) {
+        throw new BudgetRefusal(read, retryAfterOf(until, now()));
+      }
+      spentUntil.delete(client);
+      if (!usable()) {
+        return;
+      }
+      let remaining: { remaining: number; reset: number };
+      try {
+        remaining = await opts.ratelimit.getRemaining(client);
+      } catch (err: unknown) {
+        opts.logger.log("warn", "absent-read budget unavailable; read allowed (fail-open)", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+        return;
+      }
+      if (remaining.remaining <= 0) {
+        remember(client, remaining.reset);
+        throw new BudgetRefusal(read, retryAfterOf(remaining.reset, now()));
+      }
+    },
+    async spend(client) {
+      if (!usable()) {
+        return;
+      }
+      try {
+        const result = await opts.ratelimit.limit(client);
+        if (result.remaining <= 0) {
+          remember(client, result.reset);
+        }
+      } catch {
+        // Fail-open: an uncounted miss is what Redis trouble costs.
+      }
+    },
+  };
+}
+
+function remember(client: string, until: number): void {
+  if (spentUntil.size >= MAX_SPENT_ENTRIES) {
+    spentUntil.clear();
+  }
+  spentUntil.set(client, until);
+}
+
+function retryAfterOf(until: number, now: number): number {
+  return Math.max(1, Math.ceil((until - now) / 1000));
+}
+
+/** The `429` a client past its budget gets. */
+function tooManyAbsentReads(refusal: BudgetRefusal): AppError {
+  return new AppError("rate_limited", "too many reads of absent products, retry later", {
+    headers: { "Retry-After": String(refusal.retryAfterSeconds) },
+  });
+}
+
+/**
+ * `cache.get` for a read whose loader queries Postgres: `load` is run only under the client's
+ * budget, and a not-found result is counted against it. A refusal of this request's own read is
+ * `429 rate_limited` with `Retry-After`.
+ */
+export function readThrough<T>(
+  c: Context<AppEnv>,
+  entry: EntryRef,
+  load: (ctx: LoadContext) => Promise<Loaded<T>>,
+  options: GetOptions = {},
+): Promise<CacheResult<T>> {
+  const { cache, absentReads } = c.get("services");
+  return budgetedGet({ cache, budget: absentReads }, clientAddressOf(c), entry, load, options);
+}
+
+/** What {@link budgetedGet} reads through. */
+export type BudgetedGetDeps = { cache: CacheAside; budget: AbsentReadBudget };
+
+/** {@link readThrough} without the HTTP context: `client` is the budget's identity. */
+export async function budgetedGet<T>(
+  deps: BudgetedGetDeps,
+  client: string,
+  entry: EntryRef,
+  load: (ctx: LoadContext) => Promise<Loaded<T>>,
+  options: GetOptions = {},
+): Promise<CacheResult<T>> {
+  const budgeted = async (read: object, ctx: LoadContext) => {
+    await deps.budget.check(client, read);
+    const result = await load(ctx);
+    if (!result.found) {
+      await deps.budget.spend(client);
+    }
+    return result;
+  };
+  for (let attempt = 0; ; attempt++) {
+    const read = {};
+    try {
+      return await deps.cache.get<T>(entry, (ctx) => budgeted(read, ctx), options);
+    } catch (err: unknown) {
+      if (!(err instanceof BudgetRefusal)) {
+        throw err;
+      }
+      if (err.read === read) {
+        throw tooManyAbsentReads(err);
+      }
+      if (attempt >= MAX_FOREIGN_REFUSALS) {
+        // Another client's refusal each time (it keeps leading this key's batches): load around
+        // the cache, under this client's own budget, and fill nothing.
+        const started = Date.now();
+        // Nothing is known about the entry here: the primary it is.
+        const result = await budgeted(read, { minRev: undefined }).catch((e: unknown) => {
+          throw e instanceof BudgetRefusal ? tooManyAbsentReads(e) : e;
+        });
+        const loadMs = Date.now() - started;
+        return { loaded: result, outcome: { status: "bypass", redisCalls: 0, cacheMs: 0, loadMs } };
+      }
+    }
+  }
+}
