@@ -52,11 +52,12 @@ export function targetsTable(results: BenchResults): string {
   const mark = (met: boolean | null) =>
     met === null ? "not measured" : met ? "met" : "**missed**";
   const others = peerPaths(results);
+  const tail = (cells: readonly string[]) => cells.map((c) => ` ${c} |`).join("");
   const row = (t: TargetCheck) =>
-    `| ${t.target} | ${t.measured} | ${mark(t.met)} | ${others.map((p) => t.others?.[p.id] ?? "").join(" | ")} |`;
+    `| ${t.target} | ${t.measured} | ${mark(t.met)} |${tail(others.map((p) => t.others?.[p.id] ?? ""))}`;
   return [
-    `| Target (core) | core, measured | | ${others.map(columnLabel).join(" | ")} |`,
-    `|---|---|---|${others.map(() => "---").join("|")}|`,
+    `| Target (core) | core, measured | |${tail(others.map(columnLabel))}`,
+    `|---|---|---|${others.map(() => "---|").join("")}`,
     ...results.targets.map(row),
   ].join("\n");
 }
