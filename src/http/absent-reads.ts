@@ -7,6 +7,10 @@
  * runs inside the loader, i.e. only when the cache could not answer: hits and cached misses are
  * always served, and only a not-found result is counted, so reads of existing products never use
  * up the budget. Redis unusable (error, timeout, breaker not closed): not enforced (rule 4).
+ * The check costs a Redis call only for clients that found nothing in this isolate within the last
+ * minute; another client's miss goes to Postgres at once, so a miss stays one Redis round trip on
+ * the critical path. (A client that spent its budget through another isolate gets one more absent
+ * read here, then is refused.)
  *
  * Coalescing: the cache shares one loader run among concurrent requests for a key in an isolate,
  * and a follower receives the leader's result *or error*. A refusal therefore names the read it
@@ -37,7 +41,15 @@ export const MAX_FOREIGN_REFUSALS = 2;
 
 /** Clients whose budget is known to be spent, and until when (ms): refused without a Redis call. */
 const spentUntil = new Map<string, number>();
-/** Bound on {@link spentUntil}, so a flood of addresses cannot grow an isolate's memory. */
+/**
+ * Clients that found nothing within the last window in this isolate, and until when (ms): only
+ * their reads pay the budget check's Redis call. Everyone else's loads (nearly every client's)
+ * go ahead at once; a client that starts probing is counted from its first absent read on.
+ */
+const probingUntil = new Map<string, number>();
+/** How long a client that found nothing is checked before its loads, in ms (the budget's window). */
+const PROBING_WINDOW_MS = 60_000;
+/** Bound on each client map, so a flood of addresses cannot grow an isolate's memory. */
 const MAX_SPENT_ENTRIES = 10_000;
 
 /** A read refused because its client is past its budget. */
@@ -84,6 +96,11 @@ export function absentReadBudget(opts: AbsentReadBudgetOptions): AbsentReadBudge
         throw new BudgetRefusal(read, retryAfterOf(until, now()));
       }
       spentUntil.delete(client);
+      const probing = probingUntil.get(client);
+      if (probing === undefined || probing <= now()) {
+        probingUntil.delete(client);
+        return;
+      }
       if (!usable()) {
         return;
       }
@@ -97,18 +114,19 @@ export function absentReadBudget(opts: AbsentReadBudgetOptions): AbsentReadBudge
         return;
       }
       if (remaining.remaining <= 0) {
-        remember(client, remaining.reset);
+        remember(spentUntil, client, remaining.reset);
         throw new BudgetRefusal(read, retryAfterOf(remaining.reset, now()));
       }
     },
     async spend(client) {
+      remember(probingUntil, client, now() + PROBING_WINDOW_MS);
       if (!usable()) {
         return;
       }
       try {
         const result = await opts.ratelimit.limit(client);
         if (result.remaining <= 0) {
-          remember(client, result.reset);
+          remember(spentUntil, client, result.reset);
         }
       } catch {
         // Fail-open: an uncounted miss is what Redis trouble costs.
@@ -117,11 +135,11 @@ export function absentReadBudget(opts: AbsentReadBudgetOptions): AbsentReadBudge
   };
 }
 
-function remember(client: string, until: number): void {
-  if (spentUntil.size >= MAX_SPENT_ENTRIES) {
-    spentUntil.clear();
+function remember(map: Map<string, number>, client: string, until: number): void {
+  if (map.size >= MAX_SPENT_ENTRIES) {
+    map.clear();
   }
-  spentUntil.set(client, until);
+  map.set(client, until);
 }
 
 function retryAfterOf(until: number, now: number): number {

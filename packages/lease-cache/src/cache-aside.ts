@@ -15,6 +15,7 @@ import { resolveConfig } from "./config.js";
 import { DirectLoads } from "./direct-loads.js";
 import { encodeEntry, encodeTombstone } from "./envelope.js";
 import { RedisGuard, sharedBreaker } from "./failure-policy.js";
+import { FillTimes } from "./fill-times.js";
 import { DEFAULT_WATERMARK_KEY, type EntryRef, lockKeyOf } from "./keys.js";
 import { type Loader, type ReadPathDeps, readThrough } from "./read-path.js";
 import { parseInvalidateReply } from "./read-reply.js";
@@ -122,6 +123,8 @@ export type CacheAsideInternals = {
   directLoads?: DirectLoads;
   /** Isolate-wide record of keys found fresh. @default one shared by every cache of this isolate */
   warmKeys?: WarmKeys;
+  /** Isolate-wide record of how long waits for fills lasted. @default one shared by every cache of this isolate */
+  fillTimes?: FillTimes;
   /** Isolate-wide watermark watch. @default the one named by `breakerName` */
   watermark?: WatermarkWatch;
   /** @default Date.now */
@@ -137,6 +140,7 @@ export type CacheAsideInternals = {
 const isolateCoalescer = new Coalescer<CacheResult<unknown>>();
 const isolateDirectLoads = new DirectLoads();
 const isolateWarmKeys = new WarmKeys();
+const isolateFillTimes = new FillTimes();
 
 /** Background work nobody waits for: errors are already handled where the work is defined. */
 const detached: BackgroundContext = {
@@ -192,6 +196,7 @@ export function createCacheAsideWith(
     config,
     background,
     directLoads: internals.directLoads ?? isolateDirectLoads,
+    fillTimes: internals.fillTimes ?? isolateFillTimes,
     watermarkKey,
     watermark,
     onRegression: options.onRegression,
@@ -280,6 +285,8 @@ export function createCacheAsideWith(
         ],
         { calls: 0 },
         parseInvalidateReply,
+        // Tried even while the circuit is open: refusing it would keep what the write replaced.
+        "essential",
       );
       watermark.observe(reply.previousWatermark, options.onRegression);
       if (target.writeId !== undefined) {

@@ -10,10 +10,14 @@ function breakerAt(start = 1_000) {
   return { breaker, clock };
 }
 
-function trip(breaker: CircuitBreaker) {
+/** Failures that keep coming: each call starts after the previous failure was recorded. */
+function trip(breaker: CircuitBreaker, clock?: { now: number }) {
   for (let i = 0; i < BREAKER_FAILURE_THRESHOLD; i++) {
     breaker.allow();
     breaker.failed();
+    if (clock !== undefined) {
+      clock.now += 1;
+    }
   }
 }
 
@@ -30,6 +34,22 @@ describe("circuit breaker transitions", () => {
     }
     expect(breaker.state).toBe("closed");
     expect(breaker.allow()).toBe(true);
+  });
+
+  it("counts a burst of overlapping failures once: many calls timing out together do not open it", () => {
+    const { breaker, clock } = breakerAt();
+    const startedAt = clock.now;
+    clock.now += 200;
+    for (let i = 0; i < 50; i++) {
+      breaker.failed(startedAt);
+    }
+    expect(breaker.state).toBe("closed");
+    // Failures of calls started after the burst count again.
+    for (let i = 0; i < BREAKER_FAILURE_THRESHOLD - 1; i++) {
+      clock.now += 1;
+      breaker.failed(clock.now - 1);
+    }
+    expect(breaker.state).toBe("open");
   });
 
   it("closed → open after the threshold of consecutive failures, refusing calls", () => {
@@ -109,10 +129,23 @@ describe("circuit breaker under the failure policy", () => {
 
     redis.fault = "error";
     await expect(
-      guard.run(RELEASE, ["k:lock"], ["t"], { calls: 0 }, undefined, true),
+      guard.run(RELEASE, ["k:lock"], ["t"], { calls: 0 }, undefined, "best-effort"),
     ).rejects.toMatchObject({ reason: "circuit-open" });
     redis.fault = "none";
     await guard.run(READ_OR_LEASE, ["k", "k:lock"], ["t", "5"], { calls: 0 });
+    expect(breaker.state).toBe("closed");
+  });
+
+  it("tries a write's invalidation (an essential call) even while the circuit is open", async () => {
+    const redis = new MemoryRedis();
+    const { breaker } = breakerAt();
+    const guard = new RedisGuard(redis, breaker, 60_000);
+    trip(breaker);
+    expect(breaker.state).toBe("open");
+    await expect(guard.run(RELEASE, ["k:lock"], ["t"], { calls: 0 })).rejects.toMatchObject({
+      reason: "circuit-open",
+    });
+    await guard.run(RELEASE, ["k:lock"], ["t"], { calls: 0 }, undefined, "essential");
     expect(breaker.state).toBe("closed");
   });
 
@@ -122,7 +155,9 @@ describe("circuit breaker under the failure policy", () => {
     const guard = new RedisGuard(redis, breaker, 60_000);
     redis.fault = "error";
     for (let i = 0; i < BREAKER_FAILURE_THRESHOLD; i++) {
-      await guard.run(RELEASE, ["k:lock"], ["t"], { calls: 0 }, undefined, true).catch(() => {});
+      await guard
+        .run(RELEASE, ["k:lock"], ["t"], { calls: 0 }, undefined, "best-effort")
+        .catch(() => {});
     }
     expect(breaker.state).toBe("closed");
   });

@@ -11,6 +11,10 @@
  * While open, calls are refused at once (requests go straight to the loader). Best-effort calls
  * (clean-ups after a failure) run only while the circuit is closed: they never become the trial,
  * whose outcome must be recorded for the circuit to leave half-open.
+ *
+ * Failures count once per burst: a failed call that started before the last counted failure was
+ * recorded overlapped it (250 requests timing out together in a CPU-starved isolate are one
+ * failure, not 250), so the circuit opens on failures that keep coming, not on one bad moment.
  */
 
 /** Tunables of {@link CircuitBreaker}. */
@@ -38,6 +42,8 @@ export class CircuitBreaker {
   readonly #openMs: number;
   readonly #now: () => number;
   #failures = 0;
+  /** When the last counted failure was recorded (calls started before it overlapped it). */
+  #lastFailureAt = Number.NEGATIVE_INFINITY;
   /** When the circuit opened, or when the trial was let through (half-open). */
   #since = 0;
   #state: BreakerState = "closed";
@@ -77,8 +83,21 @@ export class CircuitBreaker {
     this.#state = "closed";
   }
 
-  /** Records a failed call (error, timeout or unusable reply). */
-  failed(): void {
+  /** The breaker's clock (callers pass its readings back as `startedAt`). */
+  now(): number {
+    return this.#now();
+  }
+
+  /**
+   * Records a failed call (error, timeout or unusable reply). A call that started before the last
+   * counted failure was recorded overlapped it and does not count again (a trial always decides).
+   * @param startedAt when the call started, on {@link now}'s clock. @default now: it counts
+   */
+  failed(startedAt: number = this.#now()): void {
+    if (this.#state !== "half-open" && startedAt < this.#lastFailureAt) {
+      return;
+    }
+    this.#lastFailureAt = this.#now();
     this.#failures += 1;
     if (this.#state === "half-open" || this.#failures >= this.#threshold) {
       this.#state = "open";

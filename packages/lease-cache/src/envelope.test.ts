@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeEntry, encodeEntry, encodeTombstone, parseEnvelope } from "./envelope.js";
-import { waitSchedule } from "./wait-schedule.js";
+import { FillTimes } from "./fill-times.js";
+import { delaysAround, waitSchedule } from "./wait-schedule.js";
 
 describe("envelope", () => {
   it("round-trips a value, a null value and an absence distinctly", () => {
@@ -63,5 +64,29 @@ describe("wait schedule", () => {
       expect(delays.length).toBeLessThanOrEqual(4);
       expect(delays.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(200);
     }
+  });
+});
+
+describe("wait schedule around the expected fill", () => {
+  it("packs the polls around this isolate's recent waits, one step apart", () => {
+    expect(delaysAround(200, 8)).toEqual([120, 20, 20, 20, 20, 20, 20, 260]);
+    const schedule = waitSchedule({ random: () => 0.5, expectedMs: 200 });
+    expect(schedule.slice(0, 7)).toEqual([120, 20, 20, 20, 20, 20, 20]);
+    expect(schedule.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(800);
+  });
+
+  it("keeps the front-loaded base schedule for short or unknown waits", () => {
+    const base = waitSchedule({ random: () => 0.5 });
+    expect(waitSchedule({ random: () => 0.5, expectedMs: 60 })).toEqual(base);
+  });
+
+  it("learns the expected wait as a moving average", () => {
+    const times = new FillTimes();
+    expect(times.expectedMs).toBeUndefined();
+    times.observe(100);
+    times.observe(200);
+    expect(times.expectedMs).toBe(130);
+    times.observe(Number.NaN);
+    expect(times.expectedMs).toBe(130);
   });
 });

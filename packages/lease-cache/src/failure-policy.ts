@@ -41,6 +41,9 @@ export function sharedBreaker(name: string): CircuitBreaker {
   return breaker;
 }
 
+/** How a call is treated by the breaker (see {@link RedisGuard.run}). */
+export type CallKind = "normal" | "best-effort" | "essential";
+
 /** Runs scripts under the failure policy. */
 export class RedisGuard {
   readonly #redis: RedisPort;
@@ -56,9 +59,12 @@ export class RedisGuard {
   /**
    * Runs `script` and decodes its reply with `decode`; rejects with {@link RedisUnavailableError}
    * on refusal, timeout, error, or a reply `decode` rejects (a misbehaving proxy, or a client whose
-   * aborted signal fabricates replies, must never become data or a 500). A `bestEffort` call
-   * runs only while the breaker is closed and its failure does not count against it (clean-ups
-   * after a failure would otherwise trip it twice per failure). @default bestEffort false
+   * aborted signal fabricates replies, must never become data or a 500).
+   * - A `bestEffort` call runs only while the breaker is closed and its failure does not count
+   *   against it (clean-ups after a failure would otherwise trip it twice per failure).
+   * - An `essential` call (a write's invalidation) is tried even while the circuit is open: it is
+   *   rare, and refusing it would keep an entry a write replaced until the Cron drain. Its
+   *   outcome is recorded as any other.
    */
   async run<T = unknown>(
     script: LuaScript,
@@ -66,11 +72,13 @@ export class RedisGuard {
     args: string[],
     counter: CallCounter,
     decode: (reply: unknown) => T = (reply) => reply as T,
-    bestEffort = false,
+    kind: CallKind = "normal",
   ): Promise<T> {
-    if (!this.#breaker.allow(bestEffort)) {
+    const bestEffort = kind === "best-effort";
+    if (kind !== "essential" && !this.#breaker.allow(bestEffort)) {
       throw new RedisUnavailableError("circuit-open");
     }
+    const startedAt = this.#breaker.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       // When the timer fires, give already-arrived I/O one more turn before declaring a timeout:
@@ -88,7 +96,7 @@ export class RedisGuard {
       return result;
     } catch (err: unknown) {
       if (!bestEffort) {
-        this.#breaker.failed();
+        this.#breaker.failed(startedAt);
       }
       if (err instanceof RedisUnavailableError) {
         throw err;

@@ -15,7 +15,8 @@
 
 import type { DirectLoads } from "./direct-loads.js";
 import { decodeEntry, encodeEntry, parseEnvelope } from "./envelope.js";
-import { type RedisGuard, RedisUnavailableError } from "./failure-policy.js";
+import { type CallKind, type RedisGuard, RedisUnavailableError } from "./failure-policy.js";
+import type { FillTimes } from "./fill-times.js";
 import { type EntryRef, lockKeyOf } from "./keys.js";
 import {
   type PeekReply,
@@ -48,6 +49,7 @@ export type ReadPathDeps = {
   config: CacheConfig;
   background: BackgroundContext;
   directLoads: DirectLoads;
+  fillTimes: FillTimes;
   watermarkKey: string;
   watermark: WatermarkWatch;
   onRegression: ((regression: Regression) => void) | undefined;
@@ -133,6 +135,7 @@ class ReadAttempt {
     const polls = this.#pollDelays();
     let reply = first;
     let polled = false;
+    let lockedSince: number | undefined;
     for (;;) {
       if (reply.code === ReadCode.leased) {
         return await this.#loadUnderLease(reply);
@@ -143,6 +146,7 @@ class ReadAttempt {
         if (delay === undefined || this.#callsLeft() < 2) {
           return await this.#loadDirectly(reply);
         }
+        lockedSince ??= this.#deps.now();
         await this.#deps.sleep(delay);
         polled = true;
         reply = await this.#readOrLease();
@@ -150,6 +154,9 @@ class ReadAttempt {
       }
       const answered = this.#answer(reply, polled ? "waited" : "hit");
       if (answered !== undefined) {
+        if (lockedSince !== undefined) {
+          this.#deps.fillTimes.observe(this.#deps.now() - lockedSince);
+        }
         return answered;
       }
       reply = await this.#dropAndLease(reply);
@@ -163,6 +170,7 @@ class ReadAttempt {
       maxPolls: Math.max(0, config.maxRedisCallsPerGet - 2),
       deadlineMs: Math.min(MAX_WAIT_MS, (config.lockTtlSeconds * 1000) / 2),
       random,
+      expectedMs: this.#deps.fillTimes.expectedMs,
     });
   }
 
@@ -294,7 +302,7 @@ class ReadAttempt {
       // A call that timed out may still have run and taken the lock with our token (a reply can
       // be late because this isolate was busy, not Redis); free it so others need not wait out
       // the lock TTL. Compare-and-delete: harmless if the lock is not ours.
-      this.#deps.background.waitUntil(this.#release(true));
+      this.#deps.background.waitUntil(this.#release("best-effort"));
     }
     this.#done();
     const loaded = await this.#timedLoad(undefined);
@@ -344,7 +352,7 @@ class ReadAttempt {
   }
 
   /** Frees this read's lock if it still holds it. */
-  async #release(bestEffort = false): Promise<void> {
+  async #release(kind: CallKind = "normal"): Promise<void> {
     try {
       await this.#deps.guard.run(
         RELEASE,
@@ -352,7 +360,7 @@ class ReadAttempt {
         [this.#token],
         { calls: 0 },
         parseIntegerReply,
-        bestEffort,
+        kind,
       );
     } catch {
       // The lock expires by its TTL.

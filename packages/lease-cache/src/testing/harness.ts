@@ -8,6 +8,7 @@ import { type CacheAside, createCacheAsideWith } from "../cache-aside.js";
 import { CircuitBreaker } from "../circuit-breaker.js";
 import { Coalescer } from "../coalescer.js";
 import { DirectLoads } from "../direct-loads.js";
+import { FillTimes } from "../fill-times.js";
 import type { RedisPort } from "../redis-port.js";
 import type { CacheConfig, CacheResult, Regression } from "../types.js";
 import { WarmKeys } from "../warm-keys.js";
@@ -102,6 +103,7 @@ export function isolate(clock: TestClock, options: IsolateOptions = {}): TestIso
       coalescer: new Coalescer<CacheResult<unknown>>(),
       directLoads: new DirectLoads(now),
       warmKeys: new WarmKeys(now),
+      fillTimes: new FillTimes(),
       watermark: new WatermarkWatch({ now }),
       now,
       random: () => 0.5,
