@@ -35,6 +35,29 @@ describe("failure policy", () => {
     expect(elapsed).toBeLessThan(500);
   });
 
+  it("waits once more when its own timer fired late, so a reply held up by a stalled isolate still counts", async () => {
+    const { cache } = isolate(redis, { config: { redisTimeoutMs: 40 } });
+    redis.fault = "late-reply";
+    redis.lateMs = 50;
+    // The isolate's clock jumps 85 ms while the call is out, as when one CPU ran other requests:
+    // the 40 ms timer then fires 45 ms late and waits 20 ms more, past the reply at 50 ms.
+    setTimeout(() => {
+      redis.now += 85;
+    }, 5);
+    const result = await cache.get({ key }, countingLoader(lamp));
+    redis.fault = "none";
+    expect(result.outcome.status).toBe("miss");
+  });
+
+  it("gives up at the timeout when its timer fired on time, however close the reply", async () => {
+    const { cache } = isolate(redis, { config: { redisTimeoutMs: 40 } });
+    redis.fault = "late-reply";
+    redis.lateMs = 50;
+    const result = await cache.get({ key }, countingLoader(lamp));
+    redis.fault = "none";
+    expect(result.outcome.status).toBe("bypass");
+  });
+
   it("frees the lock its timed-out read took, so others need not wait out the lock TTL", async () => {
     const { cache, background } = isolate(redis, { config: { redisTimeoutMs: 30 } });
     redis.fault = "late-reply";

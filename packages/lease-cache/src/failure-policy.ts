@@ -1,7 +1,8 @@
 /**
  * The cache's failure policy, in one place. Every Redis call goes through {@link RedisGuard}:
  * - it is refused at once while the circuit breaker is open (no call, no waiting);
- * - it is abandoned after `timeoutMs` (the Upstash client also aborts its fetch then: see
+ * - it is abandoned after `timeoutMs`, or 1.5 × `timeoutMs` when the timer itself fired late because
+ *   this isolate was stalled (the Upstash client aborts its fetch at 2 × `timeoutMs`: see
  *   `adapters/upstash.ts`, which uses the function form of `signal` and no client retries);
  * - any error, timeout or refusal becomes a {@link RedisUnavailableError}, which the cache turns into
  *   "answer from the loader, fill nothing" for reads and a rejected promise for invalidations (the
@@ -80,13 +81,25 @@ export class RedisGuard {
     }
     const startedAt = this.#breaker.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeoutMs = this.#timeoutMs;
+    const now = () => this.#breaker.now();
     const timeout = new Promise<never>((_, reject) => {
-      // When the timer fires, give already-arrived I/O one more turn before declaring a timeout:
-      // in a CPU-busy isolate the timer and a reply that came back in 2 ms can be due together,
-      // and the reply must win.
-      timer = setTimeout(() => {
+      const expire = () => {
+        // Give already-arrived I/O one more turn before declaring a timeout: in a CPU-busy isolate
+        // the timer and a reply that came back in 2 ms can be due together, and the reply must win.
         timer = setTimeout(() => reject(new RedisUnavailableError("timeout")), 0);
-      }, this.#timeoutMs);
+      };
+      timer = setTimeout(() => {
+        // A timer that fires late by half the timeout or more means this isolate was stalled (a
+        // stampede of requests on one CPU), not that Redis was slow: the reply may be waiting to
+        // be read. Wait once more, half the timeout, instead of treating Redis as unusable.
+        const lateMs = now() - startedAt - timeoutMs;
+        if (lateMs >= timeoutMs / 2) {
+          timer = setTimeout(expire, timeoutMs / 2);
+        } else {
+          expire();
+        }
+      }, timeoutMs);
     });
     try {
       const result = decode(
