@@ -89,10 +89,13 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
 
 function hooksOf(url: URL): ReadHooks {
   const token = url.searchParams.get("gate");
+  const client = url.searchParams.get("client");
+  const identity = client === null ? {} : { client };
   if (token === null) {
-    return {};
+    return identity;
   }
   return {
+    ...identity,
     async afterLoad(version) {
       const gate = gateOf(token);
       const release = deferred<void>();

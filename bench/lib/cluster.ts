@@ -54,6 +54,8 @@ export type ReadOptions = {
   isolate?: number;
   /** Hold its loader after the query until the gate is released (see `handler.ts`). */
   gate?: string;
+  /** The absent-id budget's identity of the read (core path). @default "bench" */
+  client?: string;
 };
 
 /** Options of one write. */
@@ -231,7 +233,14 @@ export function clusterClient(
     isolates: endpoints.length,
     host,
     read(path, id, options = {}) {
-      const query = options.gate === undefined ? "" : `?gate=${encodeURIComponent(options.gate)}`;
+      const params = new URLSearchParams();
+      if (options.gate !== undefined) {
+        params.set("gate", options.gate);
+      }
+      if (options.client !== undefined) {
+        params.set("client", options.client);
+      }
+      const query = params.size === 0 ? "" : `?${params}`;
       return timed<ReadAnswer>(options.isolate ?? next(), "GET", `/read/${path}/${id}${query}`);
     },
     write(path, id, options = {}) {

@@ -50,7 +50,7 @@ export const corePath: BenchPathImpl = {
     const services = servicesOf(ctx);
     const { loaded, outcome } = await budgetedGet<Product>(
       { cache: services.cache, budget: services.absentReads },
-      BENCH_CLIENT,
+      hooks.client ?? BENCH_CLIENT,
       services.keys.product(id),
       loaderOf(services, id, hooks),
     );

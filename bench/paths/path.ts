@@ -22,6 +22,8 @@ export type ReadHooks = {
    * version it read (`null` for absent).
    */
   afterLoad?: (version: number | null) => Promise<void>;
+  /** The absent-id budget's identity of this read (the API uses the client's address). @default "bench" */
+  client?: string;
 };
 
 /** What a path is given per request. */
