@@ -1,16 +1,21 @@
 /**
  * The workload: concurrent readers (GET), writers (PUT / PATCH with the bearer token, each write
  * read back), and one create/delete churn process per churn key, over a hot key (about half of all
- * reads and writes), cold keys and churn keys. Each process has its own seeded PRNG stream, so its
+ * reads and writes), cold keys and churn keys; plus page readers, review writers and review-list
+ * readers (`collections.ts`). Each process has its own seeded PRNG stream, so its
  * schedule (keys, kinds, bodies, think times) is the same for the same seed.
  */
+import { type CollectionOptions, runCollections } from "./collections";
 import type { HistoryRecorder } from "./history";
 import { send } from "./operation";
 import { createRng, deriveSeed, type Rng } from "./prng";
 import type { Target } from "./target";
 
-/** The ids the workload uses. Hot and cold keys exist throughout; churn keys come and go. */
-export type KeyPlan = { hot: string; cold: string[]; churn: string[] };
+/**
+ * The ids the workload uses, all starting with `prefix` (so the run's products form one id range
+ * that pages can start in). Hot and cold keys exist throughout; churn keys come and go.
+ */
+export type KeyPlan = { prefix: string; hot: string; cold: string[]; churn: string[] };
 
 /** Options of {@link runWorkload}. */
 export type WorkloadOptions = {
@@ -44,11 +49,15 @@ export type WorkloadOptions = {
   churnThinkMs?: [number, number];
   /** Per-request timeout in ms (a timed-out write has an unknown outcome). @default 5000 */
   opTimeoutMs?: number;
+  /** Page readers, review writers and review-list readers; `false` for none. @default {} */
+  collections?: CollectionOptions | false;
 };
 
-type Ctx = Required<Omit<WorkloadOptions, "minWrites" | "minCreates" | "maxDurationMs">> & {
+type Ctx = Required<
+  Omit<WorkloadOptions, "minWrites" | "minCreates" | "maxDurationMs" | "collections">
+> & {
   stopped(): boolean;
-  acked: { writes: number; creates: number };
+  acked: { writes: number; creates: number; reviews: number };
 };
 
 /** Runs the workload until its duration (and its minimums) are reached; returns its length in ms. */
@@ -57,7 +66,7 @@ export async function runWorkload(opts: WorkloadOptions): Promise<number> {
   const minWrites = opts.minWrites ?? 0;
   const maxMs = opts.maxDurationMs ?? opts.durationMs * 3;
   const minCreates = opts.minCreates ?? 0;
-  const acked = { writes: 0, creates: 0 };
+  const acked = { writes: 0, creates: 0, reviews: 0 };
   const ctx: Ctx = {
     readers: 8,
     writers: 6,
@@ -85,6 +94,9 @@ export async function runWorkload(opts: WorkloadOptions): Promise<number> {
   ctx.keys.churn.forEach((key, i) => {
     procs.push(churner(ctx, `churn-${i}`, key, i));
   });
+  if (opts.collections !== false) {
+    procs.push(...runCollections(ctx, opts.collections ?? {}));
+  }
   await Promise.all(procs);
   return Date.now() - started;
 }
