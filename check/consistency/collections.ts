@@ -34,6 +34,8 @@ export type CollectionCtx = SendCtx & {
   stopped(): boolean;
   /** Counts acknowledged reviews. */
   acked: { reviews: number };
+  /** The cold keys writes may touch now. */
+  writable(): readonly string[];
 };
 
 /**
@@ -92,7 +94,7 @@ async function reviewWriter(
   const rng = createRng(deriveSeed(ctx.seed, proc));
   const target = targetFor(ctx, index);
   while (!ctx.stopped()) {
-    const key = reviewedKey(ctx, rng);
+    const key = rng.chance(ctx.hotShare) ? ctx.keys.hot : rng.pick(ctx.writable());
     const op = await sendReview(ctx, target, proc, key, {
       rating: 1 + rng.int(5),
       author: `checker ${rng.int(1000)}`,

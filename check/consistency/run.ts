@@ -44,6 +44,7 @@ export type CheckOptions = {
 } & Pick<
   WorkloadOptions,
   | "collections"
+  | "quietFromMs"
   | "minWrites"
   | "minCreates"
   | "maxDurationMs"

@@ -51,12 +51,23 @@ export type WorkloadOptions = {
   opTimeoutMs?: number;
   /** Page readers, review writers and review-list readers; `false` for none. @default {} */
   collections?: CollectionOptions | false;
+  /**
+   * From this many ms after the start, writes (and reviews) leave the second half of the cold keys
+   * alone; they are still read. A product written and then left alone is what an old snapshot
+   * brings back stale: nothing but a replay of the invalidations can fix it. @default never
+   */
+  quietFromMs?: number;
 };
 
 type Ctx = Required<
-  Omit<WorkloadOptions, "minWrites" | "minCreates" | "maxDurationMs" | "collections">
+  Omit<
+    WorkloadOptions,
+    "minWrites" | "minCreates" | "maxDurationMs" | "collections" | "quietFromMs"
+  >
 > & {
   stopped(): boolean;
+  /** The cold keys writes may touch now. */
+  writable(): readonly string[];
   acked: { writes: number; creates: number; reviews: number };
 };
 
@@ -78,6 +89,10 @@ export async function runWorkload(opts: WorkloadOptions): Promise<number> {
     opTimeoutMs: 5000,
     ...opts,
     acked,
+    writable: () => {
+      const quiet = opts.quietFromMs !== undefined && Date.now() - started >= opts.quietFromMs;
+      return quiet ? opts.keys.cold.slice(0, Math.ceil(opts.keys.cold.length / 2)) : opts.keys.cold;
+    },
     stopped: () => {
       const elapsed = Date.now() - started;
       const sized = acked.writes >= minWrites && acked.creates >= minCreates;
@@ -141,7 +156,7 @@ async function writer(ctx: Ctx, proc: string, index: number): Promise<void> {
   const rng = createRng(deriveSeed(ctx.seed, proc));
   const target = targetFor(ctx, index);
   while (!ctx.stopped()) {
-    const key = rng.chance(ctx.hotShare) ? ctx.keys.hot : rng.pick(ctx.keys.cold);
+    const key = rng.chance(ctx.hotShare) ? ctx.keys.hot : rng.pick(ctx.writable());
     const op = rng.chance(0.5)
       ? await send(ctx, target, proc, key, "put", productBody(rng))
       : await send(ctx, target, proc, key, "patch", { stock: rng.int(1000) });

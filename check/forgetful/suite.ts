@@ -106,9 +106,14 @@ export async function runForgetfulSuite(
           restoreMode,
           ...shared
         } = opts;
+        const restoreAt = schedule.find((e) => e.kind === "restore")?.from;
         const result = await runCheck({
           ...shared,
           label: path,
+          // Half the cold keys are left alone from a second before the restore (see quietFromMs).
+          ...(restoreAt === undefined
+            ? {}
+            : { quietFromMs: Math.max(0, restoreAt * opts.durationMs - 1000) }),
           targets: isolates.targets,
           apiToken: stack.apiToken,
           databaseUrl: stack.databaseUrl,
