@@ -25,7 +25,12 @@ import { type CheckResult, runCheck } from "./consistency/run";
 import { type PathName, RACE_BINDINGS, RACE_PROFILE, runSuite } from "./consistency/suite";
 import { urlTarget } from "./consistency/target";
 import { DEFAULT_SCHEDULE, parseSchedule, type ScheduledFault } from "./forgetful/schedule";
-import { FORGETFUL_BINDINGS, FORGETFUL_KNOBS, runForgetfulSuite } from "./forgetful/suite";
+import {
+  FORGETFUL_BINDINGS,
+  FORGETFUL_CRON_PERIOD_MS,
+  FORGETFUL_KNOBS,
+  runForgetfulSuite,
+} from "./forgetful/suite";
 import { ROOT } from "./mutants/bundle";
 import { MUTANT_NAMES, type MutantName } from "./mutants/catalog";
 
@@ -40,7 +45,7 @@ const { values } = parseArgs({
     "base-url": { type: "string" },
     schedule: { type: "string", default: DEFAULT_SCHEDULE },
     "restore-mode": { type: "string", default: "held" },
-    "cron-period": { type: "string", default: String(CRON_PERIOD_MS / 1000) },
+    "cron-period": { type: "string" },
   },
 });
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
@@ -50,8 +55,13 @@ if (![seed, durationMs, isolates].every((n) => Number.isInteger(n) && n >= 0) ||
   console.error("--seed, --duration and --isolates must be non-negative integers (isolates ≥ 1)");
   process.exit(2);
 }
-const cronPeriodMs = Number(values["cron-period"]) * 1000;
 const forgetful = values.profile === "forgetful";
+const cronPeriodMs =
+  values["cron-period"] === undefined
+    ? forgetful
+      ? FORGETFUL_CRON_PERIOD_MS
+      : CRON_PERIOD_MS
+    : Number(values["cron-period"]) * 1000;
 if (!["race", "calm", "forgetful"].includes(values.profile)) {
   console.error("--profile must be race, calm or forgetful");
   process.exit(2);

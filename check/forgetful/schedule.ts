@@ -1,7 +1,7 @@
 /**
  * When the forgetful profile does what, as fractions of the run's duration, so one schedule fits a
  * 30 s test and a 120 s run. Written as a list (`--schedule`):
- * `snapshot@0.08,evict-lru@0.1-0.25,evict-random@0.25-0.4,delete-keys@0.45-0.6,flush@0.65,restore@0.75`.
+ * `snapshot@0.08,evict-lru@0.1-0.22,evict-random@0.22-0.34,delete-keys@0.36-0.5,flush@0.53,restore@0.6`.
  * Ranged faults (`from-to`) last from one point to the other; the others happen at one point.
  * Entries run one after another in the order of their start, without overlapping, so every read can
  * be attributed to the one fault that was active or last before it.
@@ -18,9 +18,12 @@ export type ScheduledKind = (typeof RANGED_FAULTS)[number] | (typeof POINT_FAULT
 /** One entry: `to` is set exactly for ranged faults. Times are fractions of the duration. */
 export type ScheduledFault = { kind: ScheduledKind; from: number; to?: number };
 
-/** The default schedule: a snapshot early, each fault alone, the restore last, a quiet tail. */
+/**
+ * The default schedule: a snapshot early, each fault alone, the restore last with a long quiet
+ * tail (40% of the run), so a stale window longer than the Cron period can show.
+ */
 export const DEFAULT_SCHEDULE =
-  "snapshot@0.08,evict-lru@0.1-0.25,evict-random@0.25-0.4,delete-keys@0.45-0.6,flush@0.65,restore@0.75";
+  "snapshot@0.08,evict-lru@0.1-0.22,evict-random@0.22-0.34,delete-keys@0.36-0.5,flush@0.53,restore@0.6";
 
 /** Thrown for a schedule that cannot run. */
 export class ScheduleError extends Error {}

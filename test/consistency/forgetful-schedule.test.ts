@@ -19,7 +19,7 @@ describe("the forgetful schedule", () => {
       "flush",
       "restore",
     ]);
-    expect(entries[1]).toEqual({ kind: "evict-lru", from: 0.1, to: 0.25 });
+    expect(entries[1]).toEqual({ kind: "evict-lru", from: 0.1, to: 0.22 });
   });
 
   it.each([
