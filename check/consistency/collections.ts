@@ -9,7 +9,7 @@ import { type PageShape, sendPage, sendReview, sendReviewList } from "./collecti
 import { type SendCtx, send } from "./operation";
 import { createRng, deriveSeed, type Rng } from "./prng";
 import type { Target } from "./target";
-import type { KeyPlan } from "./workload";
+import { type KeyPlan, waitUnlessHushed } from "./workload";
 
 /** How many collection processes run, and how fast. */
 export type CollectionOptions = {
@@ -36,6 +36,8 @@ export type CollectionCtx = SendCtx & {
   acked: { reviews: number };
   /** The cold keys writes may touch now. */
   writable(): readonly string[];
+  /** Review writers wait while this answers true (see `WorkloadOptions.hushed`). */
+  hushed(): boolean;
 };
 
 /**
@@ -94,6 +96,7 @@ async function reviewWriter(
   const rng = createRng(deriveSeed(ctx.seed, proc));
   const target = targetFor(ctx, index);
   while (!ctx.stopped()) {
+    await waitUnlessHushed(ctx, proc);
     const key = rng.chance(ctx.hotShare) ? ctx.keys.hot : rng.pick(ctx.writable());
     const op = await sendReview(ctx, target, proc, key, {
       rating: 1 + rng.int(5),

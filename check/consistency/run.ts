@@ -4,6 +4,7 @@
  * measure convergence, analyze.
  */
 import { randomBytes } from "node:crypto";
+import type { ForgetfulReport } from "../forgetful/nemesis";
 import {
   type ForgetfulOptions,
   type ForgetfulOutcome,
@@ -45,6 +46,7 @@ export type CheckOptions = {
   WorkloadOptions,
   | "collections"
   | "quietFromMs"
+  | "hushed"
   | "minWrites"
   | "minCreates"
   | "maxDurationMs"
@@ -103,10 +105,14 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       : startForgetful(opts.forgetful, recorder, opts.durationMs, opts.seed);
   const cron = opts.cron === undefined ? undefined : startCron({ ...opts.cron, recorder });
   let loadMs: number;
-  let faults: Awaited<ReturnType<NonNullable<typeof nemesis>["stop"]>> | undefined;
+  let faults: ForgetfulReport | undefined;
   let cronReport: CronReport | undefined;
   try {
-    loadMs = await runWorkload({ ...opts, ...base });
+    const hushed =
+      nemesis !== undefined && opts.forgetful?.hushWhileDeleting === true
+        ? { hushed: () => nemesis.deleting() }
+        : {};
+    loadMs = await runWorkload({ ...opts, ...base, ...hushed });
   } finally {
     faults = await nemesis?.stop();
     cronReport = await cron?.stop();

@@ -57,14 +57,34 @@ export type WorkloadOptions = {
    * brings back stale: nothing but a replay of the invalidations can fix it. @default never
    */
   quietFromMs?: number;
+  /**
+   * While this answers true, only `writer-0` writes, one write every 150–400 ms; the other writing
+   * processes (writers, churners, review writers) wait. Few writes between two losses of a group
+   * generation are what a counter that restarts from zero cannot survive. @default never
+   */
+  hushed?: () => boolean;
 };
+
+/** While hushed, the one writer's pause between writes, ms. */
+const HUSHED_THINK_MS: [number, number] = [150, 400];
+
+/** Waits while `hushed()`, for processes that must not write then; false once stopped. */
+export async function waitUnlessHushed(
+  ctx: { hushed(): boolean; stopped(): boolean },
+  proc: string,
+): Promise<void> {
+  while (proc !== "writer-0" && ctx.hushed() && !ctx.stopped()) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 type Ctx = Required<
   Omit<
     WorkloadOptions,
-    "minWrites" | "minCreates" | "maxDurationMs" | "collections" | "quietFromMs"
+    "minWrites" | "minCreates" | "maxDurationMs" | "collections" | "quietFromMs" | "hushed"
   >
 > & {
+  hushed(): boolean;
   stopped(): boolean;
   /** The cold keys writes may touch now. */
   writable(): readonly string[];
@@ -89,6 +109,7 @@ export async function runWorkload(opts: WorkloadOptions): Promise<number> {
     opTimeoutMs: 5000,
     ...opts,
     acked,
+    hushed: opts.hushed ?? (() => false),
     writable: () => {
       const quiet = opts.quietFromMs !== undefined && Date.now() - started >= opts.quietFromMs;
       return quiet ? opts.keys.cold.slice(0, Math.ceil(opts.keys.cold.length / 2)) : opts.keys.cold;
@@ -156,6 +177,7 @@ async function writer(ctx: Ctx, proc: string, index: number): Promise<void> {
   const rng = createRng(deriveSeed(ctx.seed, proc));
   const target = targetFor(ctx, index);
   while (!ctx.stopped()) {
+    await waitUnlessHushed(ctx, proc);
     const key = rng.chance(ctx.hotShare) ? ctx.keys.hot : rng.pick(ctx.writable());
     const op = rng.chance(0.5)
       ? await send(ctx, target, proc, key, "put", productBody(rng))
@@ -165,7 +187,7 @@ async function writer(ctx: Ctx, proc: string, index: number): Promise<void> {
       // Read-your-write: the contract's rule 1, checked right where it matters most.
       await send(ctx, target, proc, key, "read");
     }
-    await think(rng, ctx.writeThinkMs);
+    await think(rng, ctx.hushed() ? HUSHED_THINK_MS : ctx.writeThinkMs);
   }
 }
 
@@ -184,6 +206,7 @@ async function churner(ctx: Ctx, proc: string, key: string, index: number): Prom
   const probeTarget = targetFor(ctx, index + 1);
   const s: ChurnKey = { present: false, createdAt: null, uncertain: false };
   while (!ctx.stopped()) {
+    await waitUnlessHushed(ctx, proc);
     if (s.uncertain) {
       const seen = await send(ctx, target, proc, key, "read");
       if (seen.status !== "ok") {

@@ -79,7 +79,11 @@ export const DEFAULT_DELETE_WEIGHTS: Readonly<KindCounts> = {
 };
 
 /** A running nemesis. */
-export type ActiveNemesis = { stop(): Promise<ForgetfulReport> };
+export type ActiveNemesis = {
+  stop(): Promise<ForgetfulReport>;
+  /** Whether a `delete-keys` phase is under way (the workload then hushes its writes). */
+  deleting(): boolean;
+};
 
 /** Starts the schedule now. */
 export function startNemesis(opts: NemesisOptions): ActiveNemesis {
@@ -109,6 +113,7 @@ export function startNemesis(opts: NemesisOptions): ActiveNemesis {
   const at = (fraction: number) => started + fraction * opts.durationMs;
   const ctx: Ctx = { ...opts, report, rng, stopped: () => stopped, sleepUntil };
   let snapshot: Snapshot | undefined;
+  let deleting = false;
   const run = (async () => {
     for (const entry of opts.schedule) {
       await sleepUntil(at(entry.from));
@@ -125,13 +130,16 @@ export function startNemesis(opts: NemesisOptions): ActiveNemesis {
         await point(ctx, "flush", () => opts.redis.command("FLUSHDB"));
         report.flushes += 1;
       } else if (entry.kind === "delete-keys") {
+        deleting = true;
         await deleteKeys(ctx, at(entry.to ?? entry.from));
+        deleting = false;
       } else if (entry.kind === "evict-lru" || entry.kind === "evict-random") {
         await evict(ctx, entry.kind, at(entry.to ?? entry.from));
       }
     }
   })();
   return {
+    deleting: () => deleting,
     async stop() {
       stopped = true;
       wake();

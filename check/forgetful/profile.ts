@@ -23,6 +23,12 @@ export type ForgetfulOptions = {
   deleteEveryMs?: [number, number];
   /** Hold requests at this Upstash control endpoint during a restore (see `nemesis.ts`). */
   holdUrl?: string;
+  /**
+   * Hush the workload's writes while keys are deleted (`WorkloadOptions.hushed`): a generation
+   * lost twice with one write in between is the loss a counter from zero cannot survive.
+   * @default false
+   */
+  hushWhileDeleting?: boolean;
 };
 
 /** What the profile did and what it caused. */

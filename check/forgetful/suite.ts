@@ -137,6 +137,7 @@ export async function runForgetfulSuite(
             ...(eviction === undefined ? {} : { eviction }),
             ...(deleteEveryMs === undefined ? {} : { deleteEveryMs }),
             ...(restoreMode === "outage" ? {} : { holdUrl: cache.redisFaultsUrl }),
+            hushWhileDeleting: true,
           },
         });
         results.push(result);

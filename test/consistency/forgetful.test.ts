@@ -1,7 +1,8 @@
 /**
  * The forgetful profile's short run inside `npm test`: a private Redis is evicted (allkeys-lru,
  * then allkeys-random), loses keys of every kind, is flushed and comes back from an earlier
- * snapshot while the workload runs. The full run is
+ * snapshot while the workload runs. The real core must come out without findings; M5 and M6 must
+ * be caught. The full run is
  * `npm run check:consistency -- --profile forgetful --duration 120`.
  */
 import { describe, expect, inject, it } from "vitest";
@@ -74,6 +75,18 @@ describe("the forgetful profile, short run", () => {
     expect([c.impossible, c.lost], report).toEqual([0, 0]);
     expect(a?.restores[0]?.windowMs ?? Infinity, report).toBeLessThanOrEqual(a?.allowanceMs ?? 0);
     expect(r.convergence.buckets.never, report).toBe(0);
+  }, 90_000);
+
+  it("catches mutant M5 (generations restart from zero after a loss): stale pages after a lost generation", async () => {
+    const r = await run("M5");
+    const report = formatReport([r]);
+    const perFault = r.forgetful?.attribution.perFault ?? {};
+    // Writes are hushed while keys are deleted: few writes between two losses of the generation.
+    const stalePagesAfterDeletions = Object.entries(perFault)
+      .filter(([fault]) => fault.startsWith("delete:") || fault.startsWith("evict"))
+      .reduce((sum, [, c]) => sum + c.stale.page, 0);
+    expect(stalePagesAfterDeletions, report).toBeGreaterThan(0);
+    expect(findingsOf(r), report).toBeGreaterThan(0);
   }, 90_000);
 
   it("catches mutant M6 (recovery replay off): stale reads long after Redis came back from the snapshot", async () => {
