@@ -6,17 +6,30 @@
  *
  * Flags: `--seed N` (default: random, printed), `--duration S` seconds per path (default 60),
  * `--mutant all|none|M1,M3` (default all), `--isolates N` (default 2), `--out DIR`,
- * `--profile race|calm` (default race: the knobs of `RACE_PROFILE`; calm: no knobs at all).
+ * `--profile race|calm|forgetful` (default race: the knobs of `RACE_PROFILE`; calm: no knobs at
+ * all; forgetful: a private Redis that is evicted, has keys deleted, is flushed and restored from
+ * an older snapshot, see `check/forgetful/`; its default mutants are M5 and M6),
+ * `--schedule LIST` (forgetful: the faults as fractions of the duration, default
+ * `DEFAULT_SCHEDULE`), `--restore-mode held|outage` (forgetful, default held), `--cron-period S`
+ * (the Worker's `scheduled()` during a run, default 60).
  * With `--base-url URL` it drives an already running Worker instead (e.g. `npm run dev`), real
  * core only, no knobs; it then needs `API_TOKEN` and `DATABASE_URL` in the environment.
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startRunStack } from "../harness/run-stack";
+import { CRON_PERIOD_MS } from "./consistency/cron";
 import { formatReport, verdictOf, writeJsonReport } from "./consistency/report";
 import { type CheckResult, runCheck } from "./consistency/run";
 import { type PathName, RACE_BINDINGS, RACE_PROFILE, runSuite } from "./consistency/suite";
 import { urlTarget } from "./consistency/target";
+import { DEFAULT_SCHEDULE, parseSchedule, type ScheduledFault } from "./forgetful/schedule";
+import {
+  FORGETFUL_BINDINGS,
+  FORGETFUL_CRON_PERIOD_MS,
+  FORGETFUL_KNOBS,
+  runForgetfulSuite,
+} from "./forgetful/suite";
 import { ROOT } from "./mutants/bundle";
 import { MUTANT_NAMES, type MutantName } from "./mutants/catalog";
 
@@ -24,11 +37,14 @@ const { values } = parseArgs({
   options: {
     seed: { type: "string" },
     duration: { type: "string", default: "60" },
-    mutant: { type: "string", default: "all" },
+    mutant: { type: "string" },
     isolates: { type: "string", default: "2" },
     out: { type: "string", default: join(ROOT, "check/results") },
     profile: { type: "string", default: "race" },
     "base-url": { type: "string" },
+    schedule: { type: "string", default: DEFAULT_SCHEDULE },
+    "restore-mode": { type: "string", default: "held" },
+    "cron-period": { type: "string" },
   },
 });
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
@@ -38,7 +54,25 @@ if (![seed, durationMs, isolates].every((n) => Number.isInteger(n) && n >= 0) ||
   console.error("--seed, --duration and --isolates must be non-negative integers (isolates ≥ 1)");
   process.exit(2);
 }
-const mutants = parseMutants(values.mutant);
+const forgetful = values.profile === "forgetful";
+const cronPeriodMs =
+  values["cron-period"] === undefined
+    ? forgetful
+      ? FORGETFUL_CRON_PERIOD_MS
+      : CRON_PERIOD_MS
+    : Number(values["cron-period"]) * 1000;
+if (!["race", "calm", "forgetful"].includes(values.profile)) {
+  console.error("--profile must be race, calm or forgetful");
+  process.exit(2);
+}
+if (!(cronPeriodMs > 0) || !["held", "outage"].includes(values["restore-mode"])) {
+  console.error(
+    "--cron-period must be a positive number of seconds; --restore-mode held or outage",
+  );
+  process.exit(2);
+}
+const schedule = parseScheduleOrExit(values.schedule);
+const mutants = parseMutants(values.mutant ?? (forgetful ? "M5,M6" : "all"));
 const say = (line: string) => console.log(`[check] ${line}`);
 
 const results: CheckResult[] = [];
@@ -50,19 +84,31 @@ if (baseUrl === undefined) {
   try {
     const paths: PathName[] = ["real", ...mutants];
     say(
-      `seed ${seed}, ${values.duration} s per path, ${isolates} isolates, paths ${paths.join(" ")}`,
+      `seed ${seed}, ${values.duration} s per path, ${isolates} isolates, profile ${values.profile}, paths ${paths.join(" ")}`,
     );
     results.push(
-      ...(await runSuite(run.stack, {
-        paths,
-        seed,
-        durationMs,
-        isolates,
-        // M2 skips every 100th invalidation of an isolate: make sure each isolate skips a few.
-        minWrites: { M2: 400 * isolates },
-        profile: values.profile === "calm" ? {} : RACE_PROFILE,
-        onResult: print,
-      })),
+      ...(forgetful
+        ? await runForgetfulSuite(run.stack, {
+            paths,
+            seed,
+            durationMs,
+            isolates,
+            schedule,
+            cronPeriodMs,
+            restoreMode: values["restore-mode"] === "outage" ? "outage" : "held",
+            onResult: print,
+          })
+        : await runSuite(run.stack, {
+            paths,
+            seed,
+            durationMs,
+            isolates,
+            // M2 skips every 100th invalidation of an isolate: make sure each isolate skips a few.
+            minWrites: { M2: 400 * isolates },
+            profile: values.profile === "calm" ? {} : RACE_PROFILE,
+            cronPeriodMs,
+            onResult: print,
+          })),
     );
   } finally {
     await run.close();
@@ -72,6 +118,10 @@ if (baseUrl === undefined) {
   const databaseUrl = process.env.DATABASE_URL;
   if (apiToken === undefined || databaseUrl === undefined) {
     console.error("--base-url needs API_TOKEN and DATABASE_URL in the environment");
+    process.exit(2);
+  }
+  if (forgetful) {
+    console.error("--profile forgetful needs its own private Redis: it cannot run with --base-url");
     process.exit(2);
   }
   say(`seed ${seed}, ${values.duration} s against ${baseUrl} (real core, no knobs)`);
@@ -91,13 +141,35 @@ const file = await writeJsonReport(values.out, results, {
   durationMs,
   isolates,
   baseUrl: baseUrl ?? null,
-  profile: baseUrl === undefined ? (values.profile === "calm" ? {} : RACE_PROFILE) : null,
-  bindings: baseUrl === undefined ? RACE_BINDINGS : null,
+  profile: baseUrl === undefined ? profileMeta() : null,
+  bindings: baseUrl === undefined ? (forgetful ? FORGETFUL_BINDINGS : RACE_BINDINGS) : null,
+  cronPeriodMs,
 });
 const failed = results.map(verdictOf).filter((v) => !v.passed);
 say(`JSON: ${file}`);
 say(failed.length === 0 ? "all paths passed" : `FAILED: ${failed.map((v) => v.label).join(", ")}`);
 process.exit(failed.length === 0 ? 0 : 1);
+
+function profileMeta(): Record<string, unknown> {
+  if (forgetful) {
+    return {
+      name: "forgetful",
+      knobs: FORGETFUL_KNOBS,
+      schedule: values.schedule,
+      restoreMode: values["restore-mode"],
+    };
+  }
+  return { name: values.profile, knobs: values.profile === "calm" ? {} : RACE_PROFILE };
+}
+
+function parseScheduleOrExit(text: string): ScheduledFault[] {
+  try {
+    return parseSchedule(text);
+  } catch (err: unknown) {
+    console.error(`--schedule: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  }
+}
 
 function parseMutants(spec: string): MutantName[] {
   if (spec === "all") {

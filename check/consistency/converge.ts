@@ -1,6 +1,6 @@
 /**
  * Time to converge after the load (and the faults) stop: every key is polled through the API, on
- * every target, until it answers what Postgres holds.
+ * every target, until it answers what Postgres holds (version, incarnation and review count).
  */
 import type { FinalState } from "./analyzer";
 import type { Target } from "./target";
@@ -71,10 +71,18 @@ async function agrees(target: Target, key: string, final: FinalState): Promise<b
     if (res.status !== 200 || !final.present) {
       return false;
     }
-    const body = JSON.parse(text) as { version?: unknown; createdAt?: unknown };
+    const body = JSON.parse(text) as {
+      version?: unknown;
+      createdAt?: unknown;
+      rating?: { count?: unknown };
+    };
     const createdAt = typeof body.createdAt === "string" ? Date.parse(body.createdAt) : Number.NaN;
+    const reviewsAgree =
+      final.reviewCount === undefined || body.rating?.count === final.reviewCount;
     // pg and the Worker may round the same timestamptz differently by a millisecond.
-    return body.version === final.version && Math.abs(createdAt - final.createdAt) <= 2;
+    return (
+      body.version === final.version && Math.abs(createdAt - final.createdAt) <= 2 && reviewsAgree
+    );
   } catch {
     return false;
   }

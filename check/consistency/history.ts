@@ -3,8 +3,40 @@
  * (`process.hrtime.bigint()`), so server clocks never matter (as in Jepsen).
  */
 
-/** What an operation did: a read, a full replace or create (`put`), a partial update, a delete. */
-export type OpKind = "read" | "put" | "patch" | "delete";
+/**
+ * What an operation did. On a product: a read, a full replace or create (`put`), a partial update,
+ * a delete. On collections: a read of a product page (`page`, keyed by its shape), a review posted
+ * to a product (`review`), a read of a product's review list (`reviews`).
+ */
+export type OpKind = "read" | "put" | "patch" | "delete" | "page" | "review" | "reviews";
+
+/** The kinds that change a product's (incarnation, version). */
+export const PRODUCT_WRITES: ReadonlySet<OpKind> = new Set<OpKind>(["put", "patch", "delete"]);
+
+/** The kinds that read something (and are checked for staleness). */
+export const READ_KINDS: ReadonlySet<OpKind> = new Set<OpKind>(["read", "page", "reviews"]);
+
+/** A product as a page or a product read showed it. */
+export type ProductView = { id: string; version: number; createdAt: number; ratingCount: number };
+
+/** What a page read answered: the page's shape and its items (ordered by id). */
+export type PageView = {
+  limit: number;
+  /** The page starts after this id (its cursor). */
+  afterId: string;
+  items: ProductView[];
+  /** `nextCursor` was not null: the page covers ids up to its last item only. */
+  hasMore: boolean;
+};
+
+/** What a review-list read answered. */
+export type ReviewListView = {
+  count: number;
+  /** The ids of the items shown (newest first, at most 50). */
+  ids: string[];
+  /** `createdAt` (ms) of the oldest item shown, `null` for an empty list. */
+  oldestCreatedAt: number | null;
+};
 
 /**
  * - `ok`: the outcome is known (a write was acknowledged with 2xx; a read answered 200 or 404);
@@ -20,7 +52,7 @@ export type Op = {
   id: number;
   /** The workload process that issued it (`reader-3`, `writer-0`, `churn`, `setup`). */
   proc: string;
-  /** Product id. */
+  /** Product id (for a page read: the page's shape, `page:<limit>:<afterId>`). */
   key: string;
   op: OpKind;
   tInvoke: number;
@@ -48,13 +80,19 @@ export type Op = {
   cacheMs?: number;
   /** The Worker isolate (or base URL) that served it. */
   target: string;
+  /** A product read or write: the product's `rating.count` in the answer. */
+  ratingCount?: number;
+  /** A page read that answered 200. */
+  page?: PageView;
+  /** A review-list read that answered 200. */
+  reviewList?: ReviewListView;
+  /** An acknowledged review: its id and `createdAt` (ms). */
+  review?: { id: string; createdAt: number };
 };
 
 /** What a finished operation reports to {@link HistoryRecorder.complete}. */
-export type Completion = Pick<Op, "status" | "version" | "createdAt" | "httpStatus"> & {
-  xCache?: string;
-  cacheMs?: number;
-};
+export type Completion = Pick<Op, "status" | "version" | "createdAt" | "httpStatus"> &
+  Partial<Pick<Op, "xCache" | "cacheMs" | "ratingCount" | "page" | "reviewList" | "review">>;
 
 /** A pending operation handle. */
 export type Pending = { id: number; tInvoke: number; done: boolean };

@@ -86,7 +86,8 @@ export async function applyKnobs(urls: KnobUrls, profile: KnobProfile): Promise<
   };
 }
 
-async function control(url: string, method: string, body?: unknown): Promise<void> {
+/** Calls a fault control endpoint (`GET` reads, `POST` merges settings, `DELETE` resets). */
+export async function control(url: string, method: string, body?: unknown): Promise<void> {
   const res = await fetch(url, {
     method,
     ...(body === undefined

@@ -2,8 +2,11 @@
  * One recorded operation: the HTTP request, and how its answer is classified in the history
  * (`ok` / `fail` / `info`, the version and incarnation it observed or produced).
  */
-import type { Completion, HistoryRecorder, Op, OpKind } from "./history";
+import type { Completion, HistoryRecorder, Op, ProductView } from "./history";
 import type { Target, TargetResponse } from "./target";
+
+/** The operations on `/products/:id` itself. */
+export type ProductOp = "read" | "put" | "patch" | "delete";
 
 /** What {@link send} needs. */
 export type SendCtx = { recorder: HistoryRecorder; apiToken: string; opTimeoutMs?: number };
@@ -17,7 +20,7 @@ export async function send(
   target: Target,
   proc: string,
   key: string,
-  op: OpKind,
+  op: ProductOp,
   body?: Record<string, unknown>,
   deletedCreatedAt: number | null = null,
 ): Promise<Op> {
@@ -49,7 +52,7 @@ export async function send(
 }
 
 async function classify(
-  op: OpKind,
+  op: ProductOp,
   res: TargetResponse,
   deletedCreatedAt: number | null,
 ): Promise<Completion> {
@@ -85,15 +88,38 @@ async function classify(
   return { ...base, status: unknown ? "info" : "fail", version: null, createdAt: null };
 }
 
-function parseProduct(text: string): { version: number; createdAt: number } | undefined {
+function parseProduct(
+  text: string,
+): { version: number; createdAt: number; ratingCount?: number } | undefined {
   try {
-    const body = JSON.parse(text) as { version?: unknown; createdAt?: unknown };
-    const createdAt = typeof body.createdAt === "string" ? Date.parse(body.createdAt) : Number.NaN;
-    if (typeof body.version === "number" && Number.isFinite(createdAt)) {
-      return { version: body.version, createdAt };
+    const view = productViewOf(JSON.parse(text));
+    if (view !== undefined) {
+      return { version: view.version, createdAt: view.createdAt, ratingCount: view.ratingCount };
     }
   } catch {
     // Not JSON: classified by the caller.
   }
   return undefined;
+}
+
+/**
+ * A product body as the checker keeps it (id, version, incarnation, `rating.count`), or
+ * `undefined` when `body` is not a product.
+ */
+export function productViewOf(body: unknown): ProductView | undefined {
+  if (typeof body !== "object" || body === null) {
+    return undefined;
+  }
+  const p = body as { id?: unknown; version?: unknown; createdAt?: unknown; rating?: unknown };
+  const createdAt = typeof p.createdAt === "string" ? Date.parse(p.createdAt) : Number.NaN;
+  const count = (p.rating as { count?: unknown } | null | undefined)?.count;
+  if (typeof p.version !== "number" || !Number.isFinite(createdAt) || typeof count !== "number") {
+    return undefined;
+  }
+  return {
+    id: typeof p.id === "string" ? p.id : "",
+    version: p.version,
+    createdAt,
+    ratingCount: count,
+  };
 }

@@ -1,11 +1,20 @@
 /**
- * One checker run against one build of the Worker: seed the keys, apply the knobs, run the
- * workload, stop the knobs, read Postgres' final state, measure convergence, analyze.
+ * One checker run against one build of the Worker: seed the keys, apply the knobs (and the
+ * forgetful nemesis, and the Cron), run the workload, stop them, read Postgres' final state,
+ * measure convergence, analyze.
  */
 import { randomBytes } from "node:crypto";
+import type { ForgetfulReport } from "../forgetful/nemesis";
+import {
+  type ForgetfulOptions,
+  type ForgetfulOutcome,
+  outcomeOf,
+  startForgetful,
+} from "../forgetful/profile";
 import { type Analysis, analyze } from "./analyzer";
 import { type Convergence, measureConvergence } from "./converge";
-import { HistoryRecorder, type Op } from "./history";
+import { type CronReport, startCron } from "./cron";
+import { HistoryRecorder, type Op, READ_KINDS } from "./history";
 import { applyKnobs, type KnobProfile, type KnobUrls } from "./knobs";
 import { readFinalStates } from "./postgres";
 import type { Target } from "./target";
@@ -29,8 +38,15 @@ export type CheckOptions = {
   churnKeys?: number;
   /** Give up convergence after this many ms. @default 10000 */
   convergeDeadlineMs?: number;
+  /** The Worker's `scheduled` handler, called on the Cron's period during the load. @default none */
+  cron?: { scheduled(index: number): Promise<void>; isolates: number; periodMs?: number };
+  /** The forgetful profile's nemesis over a private Redis. @default none */
+  forgetful?: ForgetfulOptions;
 } & Pick<
   WorkloadOptions,
+  | "collections"
+  | "quietFromMs"
+  | "hushed"
   | "minWrites"
   | "minCreates"
   | "maxDurationMs"
@@ -63,6 +79,12 @@ export type CheckResult = {
    * outside the contract's "Redis reachable" envelope.
    */
   invalidationMs: Percentiles;
+  /** Every operation of the run (for a closer look at a violation). */
+  history: readonly Op[];
+  /** What the Cron runs did (when the run had a Cron). */
+  cron?: CronReport;
+  /** The forgetful profile's faults and their attribution (when it ran). */
+  forgetful?: ForgetfulOutcome;
 };
 
 /** p50 / p99 / max of a set of durations, ms. */
@@ -77,10 +99,23 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   await seedKeys(base);
   const knobs =
     opts.knobs === undefined ? undefined : await applyKnobs(opts.knobs.urls, opts.knobs.profile);
+  const nemesis =
+    opts.forgetful === undefined
+      ? undefined
+      : startForgetful(opts.forgetful, recorder, opts.durationMs, opts.seed);
+  const cron = opts.cron === undefined ? undefined : startCron({ ...opts.cron, recorder });
   let loadMs: number;
+  let faults: ForgetfulReport | undefined;
+  let cronReport: CronReport | undefined;
   try {
-    loadMs = await runWorkload({ ...opts, ...base });
+    const hushed =
+      nemesis !== undefined && opts.forgetful?.hushWhileDeleting === true
+        ? { hushed: () => nemesis.deleting() }
+        : {};
+    loadMs = await runWorkload({ ...opts, ...base, ...hushed });
   } finally {
+    faults = await nemesis?.stop();
+    cronReport = await cron?.stop();
     await knobs?.stop();
   }
   const ids = [keys.hot, ...keys.cold, ...keys.churn];
@@ -91,31 +126,34 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     deadlineMs: opts.convergeDeadlineMs,
   });
   const ops = recorder.ops;
+  const analysis = analyze(ops, finals);
   return {
     label: opts.label,
     seed: opts.seed,
     keys,
     loadMs,
     holds: knobs?.holds ?? 0,
-    analysis: analyze(ops, finals),
+    analysis,
     convergence,
     xCache: tally(
-      ops.filter((op) => op.op === "read" && op.status === "ok"),
+      ops.filter((op) => !isWrite(op) && op.status === "ok"),
       (op) => op.xCache ?? "none",
     ),
-    statuses: tally(
-      ops.filter((op) => op.op !== "read"),
-      (op) => `${op.status}:${op.httpStatus}`,
-    ),
+    statuses: tally(ops.filter(isWrite), (op) => `${op.status}:${op.httpStatus}`),
     latencyMs: {
-      read: percentiles(durations(ops.filter((op) => op.op === "read"))),
-      write: percentiles(durations(ops.filter((op) => op.op !== "read"))),
+      read: percentiles(durations(ops.filter((op) => !isWrite(op)))),
+      write: percentiles(durations(ops.filter(isWrite))),
     },
     invalidationMs: percentiles(
       ops.flatMap((op) =>
-        op.op !== "read" && op.status === "ok" && op.cacheMs !== undefined ? [op.cacheMs] : [],
+        isWrite(op) && op.status === "ok" && op.cacheMs !== undefined ? [op.cacheMs] : [],
       ),
     ),
+    history: ops,
+    ...(cronReport === undefined ? {} : { cron: cronReport }),
+    ...(faults === undefined || opts.forgetful === undefined
+      ? {}
+      : { forgetful: outcomeOf(faults, analysis, ops, opts.forgetful.allowanceMs) }),
   };
 }
 
@@ -123,10 +161,15 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
 export function keyPlan(label: string, cold: number, churn: number): KeyPlan {
   const run = `ck-${label.toLowerCase()}-${randomBytes(4).toString("hex")}`;
   return {
+    prefix: run,
     hot: `${run}-hot`,
     cold: Array.from({ length: cold }, (_, i) => `${run}-cold${i}`),
     churn: Array.from({ length: churn }, (_, i) => `${run}-churn${i}`),
   };
+}
+
+function isWrite(op: Op): boolean {
+  return !READ_KINDS.has(op.op);
 }
 
 function durations(ops: readonly Op[]): number[] {

@@ -67,21 +67,35 @@ export type SuiteOptions = {
   minWrites?: Partial<Record<PathName, number>>;
   /** Per-path minimum of churn re-creations (each is one race chance for M1 and M3). @default {} */
   minCreates?: Partial<Record<PathName, number>>;
+  /** Period of the Worker's Cron (`scheduled()`) during a run, ms. @default CRON_PERIOD_MS */
+  cronPeriodMs?: number;
   /** Called after each path. */
   onResult?: (result: CheckResult) => void;
 } & Pick<
   CheckOptions,
-  "readers" | "writers" | "coldKeys" | "churnKeys" | "convergeDeadlineMs" | "maxDurationMs"
+  | "readers"
+  | "writers"
+  | "coldKeys"
+  | "churnKeys"
+  | "convergeDeadlineMs"
+  | "maxDurationMs"
+  | "collections"
 >;
+
+/** The Worker bundle of `path`; throws when a mutant's bundle lacks its change. */
+export async function bundlePath(path: PathName): Promise<string> {
+  const script = await bundleWorkerSource(path === "real" ? [] : MUTANTS[path].patches);
+  if (path !== "real" && !script.includes(MUTANTS[path].marker)) {
+    throw new Error(`the ${path} bundle does not carry its change; refusing to run it`);
+  }
+  return script;
+}
 
 /** Runs every path in `opts.paths` in order. */
 export async function runSuite(stack: SuiteStack, opts: SuiteOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const path of opts.paths) {
-    const script = await bundleWorkerSource(path === "real" ? [] : MUTANTS[path].patches);
-    if (path !== "real" && !script.includes(MUTANTS[path].marker)) {
-      throw new Error(`the ${path} bundle does not carry its change; refusing to run it`);
-    }
+    const script = await bundlePath(path);
     const isolates = await startIsolates(stack, script, opts.isolates ?? 2, {
       ...(opts.bindings ?? RACE_BINDINGS),
     });
@@ -94,6 +108,11 @@ export async function runSuite(stack: SuiteStack, opts: SuiteOptions): Promise<C
         ...shared,
         label: path,
         targets: isolates.targets,
+        cron: {
+          scheduled: isolates.scheduled,
+          isolates: opts.isolates ?? 2,
+          periodMs: opts.cronPeriodMs,
+        },
         apiToken: stack.apiToken,
         databaseUrl: stack.databaseUrl,
         knobs: { urls: stack, profile },

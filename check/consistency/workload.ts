@@ -1,16 +1,21 @@
 /**
  * The workload: concurrent readers (GET), writers (PUT / PATCH with the bearer token, each write
  * read back), and one create/delete churn process per churn key, over a hot key (about half of all
- * reads and writes), cold keys and churn keys. Each process has its own seeded PRNG stream, so its
+ * reads and writes), cold keys and churn keys; plus page readers, review writers and review-list
+ * readers (`collections.ts`). Each process has its own seeded PRNG stream, so its
  * schedule (keys, kinds, bodies, think times) is the same for the same seed.
  */
+import { type CollectionOptions, runCollections } from "./collections";
 import type { HistoryRecorder } from "./history";
 import { send } from "./operation";
 import { createRng, deriveSeed, type Rng } from "./prng";
 import type { Target } from "./target";
 
-/** The ids the workload uses. Hot and cold keys exist throughout; churn keys come and go. */
-export type KeyPlan = { hot: string; cold: string[]; churn: string[] };
+/**
+ * The ids the workload uses, all starting with `prefix` (so the run's products form one id range
+ * that pages can start in). Hot and cold keys exist throughout; churn keys come and go.
+ */
+export type KeyPlan = { prefix: string; hot: string; cold: string[]; churn: string[] };
 
 /** Options of {@link runWorkload}. */
 export type WorkloadOptions = {
@@ -44,11 +49,46 @@ export type WorkloadOptions = {
   churnThinkMs?: [number, number];
   /** Per-request timeout in ms (a timed-out write has an unknown outcome). @default 5000 */
   opTimeoutMs?: number;
+  /** Page readers, review writers and review-list readers; `false` for none. @default {} */
+  collections?: CollectionOptions | false;
+  /**
+   * From this many ms after the start, writes (and reviews) leave the second half of the cold keys
+   * alone; they are still read. A product written and then left alone is what an old snapshot
+   * brings back stale: nothing but a replay of the invalidations can fix it. @default never
+   */
+  quietFromMs?: number;
+  /**
+   * While this answers true, only `writer-0` writes, one write every 150–400 ms; the other writing
+   * processes (writers, churners, review writers) wait. Few writes between two losses of a group
+   * generation are what a counter that restarts from zero cannot survive. @default never
+   */
+  hushed?: () => boolean;
 };
 
-type Ctx = Required<Omit<WorkloadOptions, "minWrites" | "minCreates" | "maxDurationMs">> & {
+/** While hushed, the one writer's pause between writes, ms. */
+const HUSHED_THINK_MS: [number, number] = [150, 400];
+
+/** Waits while `hushed()`, for processes that must not write then; false once stopped. */
+export async function waitUnlessHushed(
+  ctx: { hushed(): boolean; stopped(): boolean },
+  proc: string,
+): Promise<void> {
+  while (proc !== "writer-0" && ctx.hushed() && !ctx.stopped()) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+type Ctx = Required<
+  Omit<
+    WorkloadOptions,
+    "minWrites" | "minCreates" | "maxDurationMs" | "collections" | "quietFromMs" | "hushed"
+  >
+> & {
+  hushed(): boolean;
   stopped(): boolean;
-  acked: { writes: number; creates: number };
+  /** The cold keys writes may touch now. */
+  writable(): readonly string[];
+  acked: { writes: number; creates: number; reviews: number };
 };
 
 /** Runs the workload until its duration (and its minimums) are reached; returns its length in ms. */
@@ -57,7 +97,7 @@ export async function runWorkload(opts: WorkloadOptions): Promise<number> {
   const minWrites = opts.minWrites ?? 0;
   const maxMs = opts.maxDurationMs ?? opts.durationMs * 3;
   const minCreates = opts.minCreates ?? 0;
-  const acked = { writes: 0, creates: 0 };
+  const acked = { writes: 0, creates: 0, reviews: 0 };
   const ctx: Ctx = {
     readers: 8,
     writers: 6,
@@ -69,6 +109,11 @@ export async function runWorkload(opts: WorkloadOptions): Promise<number> {
     opTimeoutMs: 5000,
     ...opts,
     acked,
+    hushed: opts.hushed ?? (() => false),
+    writable: () => {
+      const quiet = opts.quietFromMs !== undefined && Date.now() - started >= opts.quietFromMs;
+      return quiet ? opts.keys.cold.slice(0, Math.ceil(opts.keys.cold.length / 2)) : opts.keys.cold;
+    },
     stopped: () => {
       const elapsed = Date.now() - started;
       const sized = acked.writes >= minWrites && acked.creates >= minCreates;
@@ -85,6 +130,9 @@ export async function runWorkload(opts: WorkloadOptions): Promise<number> {
   ctx.keys.churn.forEach((key, i) => {
     procs.push(churner(ctx, `churn-${i}`, key, i));
   });
+  if (opts.collections !== false) {
+    procs.push(...runCollections(ctx, opts.collections ?? {}));
+  }
   await Promise.all(procs);
   return Date.now() - started;
 }
@@ -129,7 +177,8 @@ async function writer(ctx: Ctx, proc: string, index: number): Promise<void> {
   const rng = createRng(deriveSeed(ctx.seed, proc));
   const target = targetFor(ctx, index);
   while (!ctx.stopped()) {
-    const key = rng.chance(ctx.hotShare) ? ctx.keys.hot : rng.pick(ctx.keys.cold);
+    await waitUnlessHushed(ctx, proc);
+    const key = rng.chance(ctx.hotShare) ? ctx.keys.hot : rng.pick(ctx.writable());
     const op = rng.chance(0.5)
       ? await send(ctx, target, proc, key, "put", productBody(rng))
       : await send(ctx, target, proc, key, "patch", { stock: rng.int(1000) });
@@ -138,7 +187,7 @@ async function writer(ctx: Ctx, proc: string, index: number): Promise<void> {
       // Read-your-write: the contract's rule 1, checked right where it matters most.
       await send(ctx, target, proc, key, "read");
     }
-    await think(rng, ctx.writeThinkMs);
+    await think(rng, ctx.hushed() ? HUSHED_THINK_MS : ctx.writeThinkMs);
   }
 }
 
@@ -157,6 +206,7 @@ async function churner(ctx: Ctx, proc: string, key: string, index: number): Prom
   const probeTarget = targetFor(ctx, index + 1);
   const s: ChurnKey = { present: false, createdAt: null, uncertain: false };
   while (!ctx.stopped()) {
+    await waitUnlessHushed(ctx, proc);
     if (s.uncertain) {
       const seen = await send(ctx, target, proc, key, "read");
       if (seen.status !== "ok") {

@@ -179,3 +179,173 @@ describe("the consistency analyzer", () => {
     });
   });
 });
+
+describe("the consistency analyzer on pages and reviews", () => {
+  const page = (
+    at: [number, number],
+    items: { id: string; version: number; ratingCount?: number; createdAt?: number }[],
+    opts: { afterId?: string; hasMore?: boolean; proc?: string } = {},
+  ): Spec & { page: Op["page"] } => ({
+    op: "page",
+    key: "page:5:a",
+    at,
+    version: null,
+    proc: opts.proc ?? "pages-0",
+    page: {
+      limit: 5,
+      afterId: opts.afterId ?? "a",
+      hasMore: opts.hasMore ?? false,
+      items: items.map((i) => ({
+        id: i.id,
+        version: i.version,
+        createdAt: i.createdAt ?? CREATED,
+        ratingCount: i.ratingCount ?? 0,
+      })),
+    },
+  });
+  const withExtras = (specs: (Spec & Partial<Op>)[]): Op[] =>
+    history(...specs).map((op, i) => {
+      const { page, reviewList, review, ratingCount } = specs[i] ?? {};
+      return {
+        ...op,
+        ...(page === undefined ? {} : { page }),
+        ...(reviewList === undefined ? {} : { reviewList }),
+        ...(review === undefined ? {} : { review }),
+        ...(ratingCount === undefined ? {} : { ratingCount }),
+      };
+    });
+  const twoKeys = new Map<string, FinalState>([
+    ["k1", present(2)],
+    ["k2", present(1)],
+  ]);
+
+  it("flags a page that shows a product at a version older than one acknowledged before it", () => {
+    const ops = withExtras([
+      { op: "put", key: "k1", at: [0, 10], version: 1 },
+      { op: "put", key: "k2", at: [0, 10], version: 1 },
+      { op: "put", key: "k1", at: [20, 30], version: 2 },
+      page(
+        [40, 50],
+        [
+          { id: "k1", version: 1 },
+          { id: "k2", version: 1 },
+        ],
+      ),
+      page(
+        [25, 50],
+        [
+          { id: "k1", version: 1 },
+          { id: "k2", version: 1 },
+        ],
+      ),
+    ]);
+    const result = analyze(ops, twoKeys);
+    expect(result.byClass.page.stale).toBe(1);
+    expect(result.examples[0]).toMatchObject({ kind: "stale", cls: "page", key: "k1", opId: 3 });
+  });
+
+  it("flags a page that lacks a product created before it began, inside its id range only", () => {
+    const ops = withExtras([
+      { op: "put", key: "k1", at: [0, 10], version: 1 },
+      { op: "put", key: "k2", at: [20, 30], version: 1 },
+      // k2 is inside the range of a page that is not full: stale.
+      page([40, 50], [{ id: "k1", version: 1 }]),
+      // A full page that ends at k1 says nothing about k2.
+      page([40, 50], [{ id: "k1", version: 1 }], { hasMore: true, proc: "pages-1" }),
+      // A page after k1 starts past it.
+      page([40, 50], [{ id: "k2", version: 1 }], { afterId: "k1", proc: "pages-2" }),
+    ]);
+    const result = analyze(ops, new Map([...twoKeys, ["k1", present(1)]]));
+    expect(result.examples.map((v) => [v.kind, v.opId, v.key, v.observed])).toEqual([
+      ["stale", 2, "k2", "absent@0"],
+    ]);
+  });
+
+  it("flags a page that still shows a product whose delete was acknowledged before it", () => {
+    const ops = withExtras([
+      { op: "put", key: "k1", at: [0, 10], version: 1, proc: "churn" },
+      { op: "delete", key: "k1", at: [20, 30], version: -1, proc: "churn" },
+      page([25, 35], [{ id: "k1", version: 1 }]),
+      page([40, 50], [{ id: "k1", version: 1 }], { proc: "pages-1" }),
+      page([40, 50], [], { proc: "pages-2" }),
+    ]);
+    const result = analyze(ops, new Map([["k1", { present: false }]]));
+    expect(result.examples.map((v) => [v.kind, v.opId, v.expected])).toEqual([
+      ["stale", 3, "absent@1"],
+    ]);
+  });
+
+  it("flags a product or a page whose rating.count lacks a review acknowledged before the read", () => {
+    const ops = withExtras([
+      { op: "put", key: "k1", at: [0, 10], version: 1 },
+      { op: "review", key: "k1", at: [20, 30], version: null, review: { id: "r1", createdAt: 1 } },
+      { op: "read", key: "k1", at: [25, 35], version: 1, ratingCount: 0 },
+      { op: "read", key: "k1", at: [40, 45], version: 1, ratingCount: 0, proc: "reader-1" },
+      page([40, 50], [{ id: "k1", version: 1, ratingCount: 0 }]),
+      { op: "read", key: "k1", at: [40, 45], version: 1, ratingCount: 1, proc: "reader-2" },
+    ]);
+    const result = analyze(ops, new Map([["k1", { ...present(1), reviewCount: 1 }]]));
+    expect(result.examples.map((v) => [v.kind, v.cls, v.opId])).toEqual([
+      ["stale", "product", 3],
+      ["stale", "page", 4],
+    ]);
+  });
+
+  it("flags a review list whose count or items lack a review acknowledged before the read", () => {
+    const review = (id: string, at: [number, number], createdAt: number): Spec & Partial<Op> => ({
+      op: "review",
+      key: "k1",
+      at,
+      version: null,
+      review: { id, createdAt },
+    });
+    const list = (at: [number, number], ids: string[], count: number, proc: string) => ({
+      op: "reviews" as const,
+      key: "k1",
+      at,
+      version: null,
+      proc,
+      reviewList: { count, ids, oldestCreatedAt: ids.length > 0 ? 1 : null },
+    });
+    const ops = withExtras([
+      { op: "put", key: "k1", at: [0, 10], version: 1 },
+      review("r1", [20, 30], 1),
+      review("r2", [40, 50], 2),
+      list([45, 55], ["r1"], 1, "lists-0"),
+      list([60, 65], ["r1"], 1, "lists-1"),
+      list([60, 65], ["r3", "r1"], 2, "lists-2"),
+      list([60, 65], ["r2", "r1"], 2, "lists-3"),
+    ]);
+    const result = analyze(ops, new Map([["k1", { ...present(1), reviewCount: 2 }]]));
+    expect(result.examples.filter((v) => v.kind === "stale").map((v) => v.opId)).toEqual([4, 5]);
+    expect(result.byClass.reviews.stale).toBe(2);
+  });
+
+  it("accepts a full review list that leaves out an older review, and flags lost reviews", () => {
+    const reviews = Array.from({ length: 51 }, (_, i) => ({
+      op: "review" as const,
+      key: "k1",
+      at: [20 + i, 21 + i] as [number, number],
+      version: null,
+      review: { id: `r${i}`, createdAt: 100 + i },
+    }));
+    const newest = reviews.slice(1).map((r) => r.review.id);
+    const ops = withExtras([
+      { op: "put", key: "k1", at: [0, 10], version: 1 },
+      ...reviews,
+      {
+        op: "reviews",
+        key: "k1",
+        at: [100, 110],
+        version: null,
+        proc: "lists-0",
+        reviewList: { count: 51, ids: newest.reverse(), oldestCreatedAt: 101 },
+      },
+    ]);
+    expect(analyze(ops, new Map([["k1", { ...present(1), reviewCount: 51 }]])).examples).toEqual(
+      [],
+    );
+    const lost = analyze(ops, new Map([["k1", { ...present(1), reviewCount: 50 }]]));
+    expect(lost.examples.map((v) => [v.kind, v.cls])).toEqual([["lost", "reviews"]]);
+  });
+});

@@ -55,13 +55,18 @@ describe("the consistency checker, short run", () => {
   // M1 and M3 are caught in the race between a churn probe's load and the key's re-creation. Each
   // re-creation is one chance (about one in eight under these knobs, measured over 60 s runs), so
   // these runs are sized by re-creations, not by time: 60 of them miss with odds below 1 in 2000.
+  // The collections (pages, reviews) stay out: their load spreads the churn races thin.
   it.each([
     ["M1", "a plain SET fill"],
     ["M3", "cached misses filled without the lease"],
   ] as const)(
     "catches mutant %s (%s) with at least one stale read",
     async (path, _what) => {
-      const r = await checkPath(path, { minCreates: { [path]: 60 }, maxDurationMs: 40_000 });
+      const r = await checkPath(path, {
+        minCreates: { [path]: 60 },
+        maxDurationMs: 40_000,
+        collections: false,
+      });
       expect(r.analysis.counts.stale, formatReport([r])).toBeGreaterThan(0);
     },
     60_000,
