@@ -54,6 +54,7 @@ export type CheckOptions = {
   | "writers"
   | "hotShare"
   | "churnReadShare"
+  | "churnRestMs"
 >;
 
 /** The outcome of one run. */

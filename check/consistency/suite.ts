@@ -80,6 +80,7 @@ export type SuiteOptions = {
   | "convergeDeadlineMs"
   | "maxDurationMs"
   | "collections"
+  | "churnRestMs"
 >;
 
 /** The Worker bundle of `path`; throws when a mutant's bundle lacks its change. */

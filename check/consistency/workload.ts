@@ -47,6 +47,13 @@ export type WorkloadOptions = {
   readThinkMs?: [number, number];
   writeThinkMs?: [number, number];
   churnThinkMs?: [number, number];
+  /**
+   * After an acknowledged delete, a churn key rests this long before it is re-created. The delete
+   * stores a cached miss (`NEGATIVE_TTL_SECONDS`); once it has expired (as after an eviction), the
+   * probe truly misses, and its load races the create's commit: the race M1 and M3 lose. With no
+   * rest the probe mostly hits the delete's cached miss. @default 0
+   */
+  churnRestMs?: number;
   /** Per-request timeout in ms (a timed-out write has an unknown outcome). @default 5000 */
   opTimeoutMs?: number;
   /** Page readers, review writers and review-list readers; `false` for none. @default {} */
@@ -106,6 +113,7 @@ export async function runWorkload(opts: WorkloadOptions): Promise<number> {
     readThinkMs: [0, 5],
     writeThinkMs: [0, 20],
     churnThinkMs: [0, 10],
+    churnRestMs: 0,
     opTimeoutMs: 5000,
     ...opts,
     acked,
@@ -223,6 +231,9 @@ async function churner(ctx: Ctx, proc: string, key: string, index: number): Prom
       s.present = !(del.status === "ok" || del.httpStatus === 404);
       s.uncertain = del.status === "info";
       ctx.acked.writes += del.status === "ok" ? 1 : 0;
+      if (del.status === "ok") {
+        await rest(ctx);
+      }
     }
     if (!s.present && !s.uncertain) {
       // Sent together: the probe's load and the create's commit reach Postgres at about the same time.
@@ -244,6 +255,14 @@ async function churner(ctx: Ctx, proc: string, key: string, index: number): Prom
       }
     }
     await think(rng, ctx.churnThinkMs);
+  }
+}
+
+/** Sleeps `churnRestMs`, in short steps so that a stopped run does not wait for it. */
+async function rest(ctx: Ctx): Promise<void> {
+  const until = Date.now() + ctx.churnRestMs;
+  while (!ctx.stopped() && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
   }
 }
 

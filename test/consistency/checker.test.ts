@@ -6,10 +6,24 @@
 import { describe, expect, inject, it } from "vitest";
 import { bypassesOf, formatReport, verdictOf } from "../../check/consistency/report";
 import type { CheckResult } from "../../check/consistency/run";
-import { type PathName, runSuite, type SuiteOptions } from "../../check/consistency/suite";
+import {
+  type PathName,
+  RACE_BINDINGS,
+  runSuite,
+  type SuiteOptions,
+} from "../../check/consistency/suite";
 
 const stack = inject("stack");
 const SEED = 20261126;
+
+/**
+ * The churn race at its sharpest: a deleted key rests until the delete's cached miss expired, so the
+ * probe truly misses and its load races the re-creation (more churn keys keep creates coming).
+ */
+const CHURN_RACE: Partial<SuiteOptions> = {
+  churnKeys: 12,
+  churnRestMs: Number(RACE_BINDINGS.NEGATIVE_TTL_SECONDS) * 1000 + 200,
+};
 
 async function checkPath(path: PathName, opts: Partial<SuiteOptions> = {}): Promise<CheckResult> {
   const [result] = await runSuite(stack, {
@@ -28,7 +42,7 @@ async function checkPath(path: PathName, opts: Partial<SuiteOptions> = {}): Prom
 
 describe("the consistency checker, short run", () => {
   it("finds no stale, impossible, lost or non-monotonic reads on the real core under the race knobs", async () => {
-    const r = await checkPath("real", { durationMs: 6000 });
+    const r = await checkPath("real", { durationMs: 6000, ...CHURN_RACE });
     const report = formatReport([r]);
     const c = r.analysis.counts;
     expect(
@@ -53,9 +67,9 @@ describe("the consistency checker, short run", () => {
   }, 40_000);
 
   // M1 and M3 are caught in the race between a churn probe's load and the key's re-creation. Each
-  // re-creation is one chance (about one in eight under these knobs, measured over 60 s runs), so
-  // these runs are sized by re-creations, not by time: 60 of them miss with odds below 1 in 2000.
-  // The collections (pages, reviews) stay out: their load spreads the churn races thin.
+  // re-creation after a rest is one chance (measured: 11 to 35 stale reads per 60 re-creations, 4
+  // seeds each), so these runs are sized by re-creations, not by time. The collections (pages,
+  // reviews) stay out: their load spreads the churn races thin.
   it.each([
     ["M1", "a plain SET fill"],
     ["M3", "cached misses filled without the lease"],
@@ -63,9 +77,10 @@ describe("the consistency checker, short run", () => {
     "catches mutant %s (%s) with at least one stale read",
     async (path, _what) => {
       const r = await checkPath(path, {
-        minCreates: { [path]: 60 },
+        minCreates: { [path]: 40 },
         maxDurationMs: 40_000,
         collections: false,
+        ...CHURN_RACE,
       });
       expect(r.analysis.counts.stale, formatReport([r])).toBeGreaterThan(0);
     },
