@@ -74,6 +74,7 @@ export type NemesisOptions = {
 export const DEFAULT_DELETE_WEIGHTS: Readonly<KindCounts> = {
   value: 1,
   lock: 1,
+  marker: 1,
   group: 3,
   watermark: 1,
 };

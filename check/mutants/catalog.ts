@@ -92,7 +92,7 @@ export const MUTANTS: Readonly<Record<MutantName, Mutant>> = {
       ...luaPatches(INVALIDATE, [
         {
           point: "invalidate.group",
-          replaceNextLine: "  redis.call('INCR', KEYS[2 * n + j]) -- mutant M5",
+          replaceNextLine: "  redis.call('INCR', KEYS[3 * n + j]) -- mutant M5",
         },
       ]),
     ],

@@ -39,6 +39,7 @@ describe("the forgetful schedule", () => {
 describe("the kind of a key, by its shape", () => {
   it.each([
     ["p:product:x:lock", "lock"],
+    ["p:product:x:rev", "marker"],
     ["p:group:product-pages", "group"],
     ["p:watermark", "watermark"],
     ["p:products-page:5:^", "value"],

@@ -16,7 +16,7 @@ import { DirectLoads } from "./direct-loads.js";
 import { encodeEntry, encodeTombstone } from "./envelope.js";
 import { RedisGuard, sharedBreaker } from "./failure-policy.js";
 import { FillTimes } from "./fill-times.js";
-import { DEFAULT_WATERMARK_KEY, type EntryRef, lockKeyOf } from "./keys.js";
+import { DEFAULT_WATERMARK_KEY, type EntryRef, lockKeyOf, revisionKeyOf } from "./keys.js";
 import { type Loader, type ReadPathDeps, readThrough } from "./read-path.js";
 import { parseInvalidateReply } from "./read-reply.js";
 import type { RedisPort } from "./redis-port.js";
@@ -274,7 +274,11 @@ export function createCacheAsideWith(
       }
       const reply = await guard.run(
         INVALIDATE,
-        [...entries.flatMap(({ key }) => [key, lockKeyOf(key)]), ...groups, watermarkKey],
+        [
+          ...entries.flatMap(({ key }) => [key, lockKeyOf(key), revisionKeyOf(key)]),
+          ...groups,
+          watermarkKey,
+        ],
         [
           String(entries.length),
           String(groups.length),

@@ -11,6 +11,7 @@ export const defaultCacheConfig: Readonly<CacheConfig> = Object.freeze({
   lockTtlSeconds: 5,
   redisTimeoutMs: 150,
   maxRedisCallsPerGet: 10,
+  revisionTtlSeconds: 86_400,
 });
 
 /** Fields that may be 0 (everything else must be a positive integer). */

@@ -17,7 +17,7 @@ import type { DirectLoads } from "./direct-loads.js";
 import { decodeEntry, encodeEntry, parseEnvelope } from "./envelope.js";
 import { type CallKind, type RedisGuard, RedisUnavailableError } from "./failure-policy.js";
 import type { FillTimes } from "./fill-times.js";
-import { type EntryRef, lockKeyOf } from "./keys.js";
+import { type EntryRef, lockKeyOf, revisionKeyOf } from "./keys.js";
 import {
   type PeekReply,
   parseIntegerReply,
@@ -109,7 +109,7 @@ class ReadAttempt {
     this.#token = deps.newToken();
     this.#startedAt = deps.now();
     const { key, group } = entry;
-    const base = [key, lockKeyOf(key), deps.watermarkKey];
+    const base = [key, lockKeyOf(key), deps.watermarkKey, revisionKeyOf(key)];
     this.#keys = group === undefined ? base : [...base, group];
   }
 
@@ -327,10 +327,9 @@ class ReadAttempt {
       { filledAt: now(), loaded: withoutMeta(loaded), ...revOf(loaded) },
       { generation: reply.generation, staleWindowMs: staleMs },
     );
-    const fillKeys =
-      this.#entry.group === undefined
-        ? this.#keys.slice(0, 2)
-        : [this.#keys[0] ?? "", this.#keys[1] ?? "", this.#entry.group];
+    const { key, group } = this.#entry;
+    const marked = [key, lockKeyOf(key), revisionKeyOf(key)];
+    const fillKeys = group === undefined ? marked : [...marked, group];
     try {
       await guard.run(
         FILL,
@@ -342,6 +341,7 @@ class ReadAttempt {
           reply.generation,
           loaded.rev === undefined ? "" : String(loaded.rev),
           loaded.source === "replica" ? "1" : "",
+          String(config.revisionTtlSeconds),
         ],
         { calls: 0 },
         parseIntegerReply,

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { decodeEntry, parseEnvelope } from "./envelope.js";
+import { revisionKeyOf } from "./keys.js";
 import type { RedisPort } from "./redis-port.js";
 import { isolate } from "./testing/harness.js";
 import { MemoryRedis } from "./testing/memory-redis.js";
@@ -62,11 +63,25 @@ describe("writer fills", () => {
     expect(decodeEntry(redis.get(key) ?? "")?.rev).toBe(3);
   });
 
-  it("do not recreate an entry Redis lost: the next read loads from the primary under a lease", async () => {
+  it("do not recreate an entry Redis lost: the next read loads under a lease, fenced by the revision marker", async () => {
     await cached(1);
     redis.delete(key);
     await isolate(redis).cache.invalidate({ entries: [{ key, rev: 2, loaded: found(2) }] });
     expect(redis.get(key)).toBeUndefined();
+    expect(redis.get(revisionKeyOf(key))).toBe("2");
+
+    const load = versionedLoader(() => found(2));
+    const result = await isolate(redis).cache.get({ key }, load);
+    expect(result.outcome.status).toBe("miss");
+    expect(load.contexts).toEqual([{ minRev: 2 }]);
+  });
+
+  it("load from the primary once the entry and its revision marker are both lost", async () => {
+    await cached(1);
+    redis.delete(key);
+    redis.delete(revisionKeyOf(key));
+    await isolate(redis).cache.invalidate({ entries: [{ key, rev: 2, loaded: found(2) }] });
+    expect(redis.get(revisionKeyOf(key))).toBeUndefined();
 
     const load = versionedLoader(() => found(2));
     const result = await isolate(redis).cache.get({ key }, load);
@@ -98,6 +113,18 @@ describe("replica fences", () => {
     await reader.background.drain();
     expect(load.contexts).toEqual([{ minRev: 5 }]);
     expect(decodeEntry(redis.get(key) ?? "")).toMatchObject({ rev: 5 });
+  });
+
+  it("fence a miss after the entry expired with its revision marker, so the replica load is kept", async () => {
+    await cached(6);
+    redis.delete(key);
+    const reader = isolate(redis);
+    const load = versionedLoader(() => found(6, "replica"));
+    const result = await reader.cache.get({ key }, load);
+    await reader.background.drain();
+    expect(result.outcome.status).toBe("miss");
+    expect(load.contexts).toEqual([{ minRev: 6 }]);
+    expect(decodeEntry(redis.get(key) ?? "")).toMatchObject({ rev: 6 });
   });
 
   it("never keep a replica load when Redis holds nothing to compare it with", async () => {

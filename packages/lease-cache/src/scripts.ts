@@ -84,29 +84,30 @@ const READ_OR_LEASE_BODY = `-- readOrLease: read an entry and, when it is missin
 -- KEYS[1] value key
 -- KEYS[2] lock key
 -- KEYS[3] watermark key
--- KEYS[4] group generation key (optional)
+-- KEYS[4] revision marker key (the newest revision known for the entry, kept past its TTL)
+-- KEYS[5] group generation key (optional)
 -- ARGV[1] lock token of this request
 -- ARGV[2] lock TTL in seconds
 -- ARGV[3] lowest revision the reader accepts ('' for any)
--- returns {code, stored entry or '', generation, lock holder or '', stored revision or '', watermark or ''}
+-- returns {code, stored entry or '', generation, lock holder or '', stored revision or marker or '', watermark or ''}
 local gen = '0'
-if KEYS[4] then
-  gen = redis.call('GET', KEYS[4])
+if KEYS[5] then
+  gen = redis.call('GET', KEYS[5])
   if not gen then
     -- @mutation-point read.lost-generation
     gen = ARGV[1]
-    redis.call('SET', KEYS[4], gen)
+    redis.call('SET', KEYS[5], gen)
   end
 end
 local wm = redis.call('GET', KEYS[3]) or ''
-local fence = ''
+local fence = redis.call('GET', KEYS[4]) or ''
 local v = redis.call('GET', KEYS[1])
 if v then
   local kind, g, window, rev = string.match(v, ${HEADER_PATTERN})
   if not kind then
     redis.call('DEL', KEYS[1])
   else
-    fence = rev
+    if rev ~= '' and (fence == '' or tonumber(rev) > tonumber(fence)) then fence = rev end
     local recent = ARGV[3] == '' or (rev ~= '' and tonumber(rev) >= tonumber(ARGV[3]))
     if kind == 'v' and g == gen and recent then
       window = tonumber(window)
@@ -139,29 +140,35 @@ return {v, gen, redis.call('GET', KEYS[2]) or '', redis.call('PTTL', KEYS[1])}
 `;
 
 const FILL_BODY = `-- fill: store a loaded entry only while this request still holds the lease, the group has not
--- moved on, and nothing newer is stored; release the lease in any case.
+-- moved on, and nothing newer is stored or known; release the lease in any case. A versioned fill
+-- raises the entry's revision marker, which outlives the entry so that a later miss can still fence
+-- a replica load.
 -- KEYS[1] value key
 -- KEYS[2] lock key
--- KEYS[3] group generation key (optional)
+-- KEYS[3] revision marker key
+-- KEYS[4] group generation key (optional)
 -- ARGV[1] lock token of this request
 -- ARGV[2] encoded entry
 -- ARGV[3] entry TTL in milliseconds
 -- ARGV[4] group generation seen when the lease was taken
 -- ARGV[5] revision of the loaded state ('' when not versioned)
 -- ARGV[6] '1' when the state was loaded from a replica
+-- ARGV[7] revision marker TTL in seconds
 -- returns 1 stored, 0 lease lost, -1 group moved on, -2 older than stored, -3 replica load without a fence
 -- @mutation-point fill.lease-check
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[2])
-if KEYS[3] and redis.call('GET', KEYS[3]) ~= ARGV[4] then return -1 end
+if KEYS[4] and redis.call('GET', KEYS[4]) ~= ARGV[4] then return -1 end
 if ARGV[5] ~= '' then
   local cur = redis.call('GET', KEYS[1])
   local rev = cur and string.match(cur, '^${ENVELOPE_MAGIC}|%a|[^|]*|%d+|(%d*)|')
+  if not rev or rev == '' then rev = redis.call('GET', KEYS[3]) end
   -- A replica may lag behind any write acknowledged so far: only a stored revision proves it does not.
   -- @mutation-point fill.replica-fence
   if ARGV[6] == '1' and (not rev or rev == '') then return -3 end
   -- @mutation-point fill.revision-fence
   if rev and rev ~= '' and tonumber(rev) > tonumber(ARGV[5]) then return -2 end
+  redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[7])
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
@@ -190,11 +197,12 @@ return {4, '', '', redis.call('GET', KEYS[2]) or '', '', ''}
 const INVALIDATE_BODY = `-- invalidate: a writer's one call after its commit, or a replay of applied writes. Deletes every
 -- entry's lock (voiding leases taken before it); a versioned entry that is stored and not newer
 -- than the write is replaced by the write's state (or a tombstone); an entry that is not stored is
--- left alone (only a load under a fresh lease may create it); unversioned entries are deleted; each
--- group gets a new random generation; the watermark keeps the highest write id applied.
--- KEYS[1..2n] value key and lock key of each of the n entries
--- KEYS[2n+1..2n+g] group generation keys
--- KEYS[2n+g+1] watermark key
+-- left alone (only a load under a fresh lease may create it), and so is a revision marker that is
+-- not stored (a stored one is raised to the write's revision); unversioned entries are deleted;
+-- each group gets a new random generation; the watermark keeps the highest write id applied.
+-- KEYS[1..3n] value key, lock key and revision marker key of each of the n entries
+-- KEYS[3n+1..3n+g] group generation keys
+-- KEYS[3n+g+1] watermark key
 -- ARGV[1] n
 -- ARGV[2] g
 -- ARGV[3] write id for the watermark ('' for none)
@@ -207,18 +215,22 @@ local g = tonumber(ARGV[2])
 local changed = 0
 for i = 1, n do
   local rev, state, ttl = ARGV[3 * i + 2], ARGV[3 * i + 3], ARGV[3 * i + 4]
-  redis.call('DEL', KEYS[2 * i])
+  redis.call('DEL', KEYS[3 * i - 1])
   if rev == '' then
-    changed = changed + redis.call('DEL', KEYS[2 * i - 1])
+    changed = changed + redis.call('DEL', KEYS[3 * i - 2])
   else
-    local cur = redis.call('GET', KEYS[2 * i - 1])
+    local marker = tonumber(redis.call('GET', KEYS[3 * i]) or '')
+    if marker and marker < tonumber(rev) then
+      redis.call('SET', KEYS[3 * i], rev, 'KEEPTTL')
+    end
+    local cur = redis.call('GET', KEYS[3 * i - 2])
     if cur then
       local stored = string.match(cur, '^${ENVELOPE_MAGIC}|%a|[^|]*|%d+|(%d*)|')
       stored = tonumber(stored or '')
       -- @mutation-point invalidate.revision-fence
       local replace = not stored or stored < tonumber(rev) or (ARGV[4] == 'w' and stored == tonumber(rev))
       if replace then
-        redis.call('SET', KEYS[2 * i - 1], state, 'PX', ttl)
+        redis.call('SET', KEYS[3 * i - 2], state, 'PX', ttl)
         changed = changed + 1
       end
     end
@@ -226,11 +238,11 @@ for i = 1, n do
 end
 for j = 1, g do
   -- @mutation-point invalidate.group
-  redis.call('SET', KEYS[2 * n + j], ARGV[4 + 3 * n + j])
+  redis.call('SET', KEYS[3 * n + j], ARGV[4 + 3 * n + j])
 end
-local wm = redis.call('GET', KEYS[2 * n + g + 1]) or ''
+local wm = redis.call('GET', KEYS[3 * n + g + 1]) or ''
 if ARGV[3] ~= '' and (tonumber(wm) or -1) < tonumber(ARGV[3]) then
-  redis.call('SET', KEYS[2 * n + g + 1], ARGV[3])
+  redis.call('SET', KEYS[3 * n + g + 1], ARGV[3])
 end
 return {changed, wm}
 `;
@@ -254,8 +266,8 @@ function script(
 
 /** Reads an entry; on a miss or a stale entry, tries to take the fill lock. One round trip per read. */
 export const READ_OR_LEASE: LuaScript = script("readOrLease", READ_OR_LEASE_BODY, {
-  redis: "34b4dff315fad43629e4f2a0d615d8fcc53fe411",
-  upstash: "3ffa6e8286cedcf33743576a82b7ce29a04989b7",
+  redis: "b441b3e8446876d09362ef29d580d48003b6b171",
+  upstash: "e9dab8ed45f44682c233a169e234a8de4613d8f7",
 });
 
 /** A read-only read of an entry, for read regions (`readConsistency: "nearest"`). */
@@ -271,8 +283,8 @@ export const PEEK: LuaScript = script(
 
 /** Lease-checked, revision-fenced fill: a load that began before a writer's invalidation can never land after it. */
 export const FILL: LuaScript = script("fill", FILL_BODY, {
-  redis: "fbbeb7e04b83809c3af7f2bbbfbe13ded311fe01",
-  upstash: "7900d73b332570881babe796c681b6380c288024",
+  redis: "4e58838ace6cd69b6d4a0d2d58445879e5e5ca19",
+  upstash: "46d8cf8694d825a23a2fd36b7064bbee544a5de5",
 });
 
 /** Compare-and-delete of a lock: a late holder cannot release a newer holder's lock. */
@@ -289,8 +301,8 @@ export const DROP_AND_LEASE: LuaScript = script("dropAndLease", DROP_AND_LEASE_B
 
 /** A writer's invalidation (or a replay): entries, their locks, groups and the watermark in one call. */
 export const INVALIDATE: LuaScript = script("invalidate", INVALIDATE_BODY, {
-  redis: "26383a9fedc24564a6218fbede7b49b953ab27eb",
-  upstash: "61ef8bb197d647c48eb8c2a4a9f10f46345da377",
+  redis: "1c428798a6048b0d5c3d70d29517128124058755",
+  upstash: "54d41b9fc91b18690b564d7421b5123fa669df99",
 });
 
 /** Every script, for tests and for preloading. */

@@ -17,6 +17,12 @@ export type CacheConfig = {
   redisTimeoutMs: number;
   /** Most Redis calls one `get` may make, waiting included. @default 10 */
   maxRedisCallsPerGet: number;
+  /**
+   * Lifetime of a versioned entry's revision marker, in seconds: how long after a fill a miss can
+   * still load from a database replica (the marker fences it); past it, or once the marker is lost,
+   * misses load from the primary. @default 86400
+   */
+  revisionTtlSeconds: number;
 };
 
 /**

@@ -152,11 +152,11 @@ export class MemoryRedis implements RedisPort {
     const a = (i: number) => args[i] ?? "";
     switch (name) {
       case "readOrLease":
-        return this.#readOrLease(k(0), k(1), k(2), keys[3], a(0), Number(a(1)), a(2));
+        return this.#readOrLease(k(0), k(1), k(2), k(3), keys[4], a(0), Number(a(1)), a(2));
       case "peek":
         return this.#peek(k(0), k(1), keys[2]);
       case "fill":
-        return this.#fill(k(0), k(1), keys[2], args);
+        return this.#fill(k(0), k(1), k(2), keys[3], args);
       case "release":
         if (this.get(k(0)) === a(0)) {
           this.#items.delete(k(0));
@@ -180,6 +180,7 @@ export class MemoryRedis implements RedisPort {
     key: string,
     lock: string,
     watermarkKey: string,
+    marker: string,
     group: string | undefined,
     token: string,
     lockTtlS: number,
@@ -194,14 +195,16 @@ export class MemoryRedis implements RedisPort {
       }
     }
     const wm = this.get(watermarkKey) ?? "";
-    let fence = "";
+    let fence = this.get(marker) ?? "";
     const raw = this.get(key);
     if (raw !== undefined) {
       const header = parseEnvelope(raw);
       if (header === undefined) {
         this.#items.delete(key);
       } else {
-        fence = header.rev === undefined ? "" : String(header.rev);
+        if (header.rev !== undefined && (fence === "" || header.rev > Number(fence))) {
+          fence = String(header.rev);
+        }
         const recent = minRev === "" || (header.rev !== undefined && header.rev >= Number(minRev));
         if (header.kind === "v" && header.generation === gen && recent) {
           const window = header.staleWindowMs;
@@ -228,8 +231,14 @@ export class MemoryRedis implements RedisPort {
     return raw === undefined ? ["", gen, wm, -2] : [raw, gen, wm, this.pttl(key)];
   }
 
-  #fill(key: string, lock: string, group: string | undefined, args: string[]): number {
-    const [token, encoded, ttl, seenGen, rev, fromReplica] = args;
+  #fill(
+    key: string,
+    lock: string,
+    marker: string,
+    group: string | undefined,
+    args: string[],
+  ): number {
+    const [token, encoded, ttl, seenGen, rev, fromReplica, markerTtlS] = args;
     if (this.get(lock) !== token) {
       return 0;
     }
@@ -239,13 +248,17 @@ export class MemoryRedis implements RedisPort {
     }
     if (rev !== undefined && rev !== "") {
       const current = this.get(key);
-      const stored = current === undefined ? undefined : parseEnvelope(current)?.rev;
+      const markerValue = this.get(marker);
+      const stored =
+        (current === undefined ? undefined : parseEnvelope(current)?.rev) ??
+        (markerValue === undefined ? undefined : Number(markerValue));
       if (fromReplica === "1" && stored === undefined) {
         return -3;
       }
       if (stored !== undefined && stored > Number(rev)) {
         return -2;
       }
+      this.set(marker, rev, Number(markerTtlS) * 1000);
     }
     this.set(key, encoded ?? "", Number(ttl));
     return 1;
@@ -258,9 +271,9 @@ export class MemoryRedis implements RedisPort {
     const write = args[3] === InvalidateMode.write;
     let changed = 0;
     for (let i = 0; i < n; i++) {
-      const key = keys[2 * i] ?? "";
+      const key = keys[3 * i] ?? "";
       const [rev, state, ttl] = args.slice(4 + 3 * i, 7 + 3 * i);
-      this.#items.delete(keys[2 * i + 1] ?? "");
+      this.#items.delete(keys[3 * i + 1] ?? "");
       if (rev === undefined || rev === "") {
         if (this.get(key) !== undefined) {
           changed += 1;
@@ -268,26 +281,36 @@ export class MemoryRedis implements RedisPort {
         this.#items.delete(key);
         continue;
       }
+      const written = Number(rev);
+      this.#raiseMarker(keys[3 * i + 2] ?? "", written);
       const current = this.get(key);
       if (current === undefined) {
         continue;
       }
       const stored = parseEnvelope(current)?.rev;
-      const written = Number(rev);
       if (stored === undefined || stored < written || (write && stored === written)) {
         this.set(key, state ?? "", Number(ttl));
         changed += 1;
       }
     }
     for (let j = 0; j < g; j++) {
-      this.set(keys[2 * n + j] ?? "", args[4 + 3 * n + j] ?? "");
+      this.set(keys[3 * n + j] ?? "", args[4 + 3 * n + j] ?? "");
     }
-    const watermarkKey = keys[2 * n + g] ?? "";
+    const watermarkKey = keys[3 * n + g] ?? "";
     const wm = this.get(watermarkKey) ?? "";
     if (writeId !== "" && (wm === "" ? -1 : Number(wm)) < Number(writeId)) {
       this.set(watermarkKey, writeId);
     }
     return [changed, wm];
+  }
+
+  /** A stored marker below `rev` is raised, keeping its expiry; a missing one stays missing. */
+  #raiseMarker(marker: string, rev: number): void {
+    const item = this.#items.get(marker);
+    if (this.get(marker) === undefined || item === undefined || Number(item.value) >= rev) {
+      return;
+    }
+    this.#items.set(marker, { value: String(rev), expiresAt: item.expiresAt });
   }
 
   #setNx(key: string, value: string, ttlMs: number): boolean {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { encodeEntry, encodeTombstone } from "../envelope.js";
-import { lockKeyOf } from "../keys.js";
+import { lockKeyOf, revisionKeyOf } from "../keys.js";
 import type { RedisPort } from "../redis-port.js";
 import { type CallCounter, runScript } from "../run-script.js";
 import {
@@ -38,11 +38,17 @@ export function registerScriptsContract(name: string, subject: () => ScriptsSubj
   const run = (s: ScriptsSubject, script: LuaScript, keys: string[], args: string[]) =>
     runScript(s.port, script, keys, args, { calls: 0 } satisfies CallCounter);
   let n = 0;
-  /** Value key, lock key, watermark key and group key of a fresh entry. */
+  /** Value key, lock key, revision marker, watermark key and group key of a fresh entry. */
   const keysOf = (s: ScriptsSubject) => {
     n += 1;
     const key = `${s.prefix}:c${n}`;
-    return { key, lock: lockKeyOf(key), wm: `${s.prefix}:wm${n}`, group: `${s.prefix}:g${n}` };
+    return {
+      key,
+      lock: lockKeyOf(key),
+      marker: revisionKeyOf(key),
+      wm: `${s.prefix}:wm${n}`,
+      group: `${s.prefix}:g${n}`,
+    };
   };
   const value = (rev?: number, generation = "0", window = 0) =>
     encodeEntry(
@@ -59,11 +65,12 @@ export function registerScriptsContract(name: string, subject: () => ScriptsSubj
     token: string,
     opts: { group?: boolean; minRev?: number } = {},
   ) =>
-    run(s, READ_OR_LEASE, opts.group ? [k.key, k.lock, k.wm, k.group] : [k.key, k.lock, k.wm], [
-      token,
-      "5",
-      opts.minRev === undefined ? "" : String(opts.minRev),
-    ]);
+    run(
+      s,
+      READ_OR_LEASE,
+      opts.group ? [k.key, k.lock, k.wm, k.marker, k.group] : [k.key, k.lock, k.wm, k.marker],
+      [token, "5", opts.minRev === undefined ? "" : String(opts.minRev)],
+    );
   const fill = (
     s: ScriptsSubject,
     k: ReturnType<typeof keysOf>,
@@ -71,15 +78,16 @@ export function registerScriptsContract(name: string, subject: () => ScriptsSubj
     state: string,
     opts: { gen?: string; rev?: number; replica?: boolean; group?: boolean } = {},
   ) =>
-    run(s, FILL, opts.group ? [k.key, k.lock, k.group] : [k.key, k.lock], [
+    run(s, FILL, opts.group ? [k.key, k.lock, k.marker, k.group] : [k.key, k.lock, k.marker], [
       token,
       state,
       "60000",
       opts.gen ?? "0",
       opts.rev === undefined ? "" : String(opts.rev),
       opts.replica ? "1" : "",
+      "3600",
     ]);
-  type Written = { key: string; lock: string; rev: string; state: string };
+  type Written = { key: string; lock: string; rev: string; state: string; marker?: string };
   const invalidate = (
     s: ScriptsSubject,
     wm: string,
@@ -90,7 +98,11 @@ export function registerScriptsContract(name: string, subject: () => ScriptsSubj
     return run(
       s,
       INVALIDATE,
-      [...entries.flatMap((e) => [e.key, e.lock]), ...groups.map(([g]) => g), wm],
+      [
+        ...entries.flatMap((e) => [e.key, e.lock, e.marker ?? revisionKeyOf(e.key)]),
+        ...groups.map(([g]) => g),
+        wm,
+      ],
       [
         String(entries.length),
         String(groups.length),
@@ -263,6 +275,40 @@ export function registerScriptsContract(name: string, subject: () => ScriptsSubj
       expect(await s.getRaw(empty.key)).toBeNull();
       await readOrLease(s, empty, "d");
       expect(await fill(s, empty, "d", value(9), { rev: 9 })).toBe(FillCode.stored);
+    });
+
+    it("keeps a revision marker past the entry: a miss after expiry still fences a replica load, a lost one does not", async () => {
+      const s = subject();
+      const k = keysOf(s);
+      await readOrLease(s, k, "a");
+      expect(await fill(s, k, "a", value(6), { rev: 6 })).toBe(FillCode.stored);
+      expect(await s.getRaw(k.marker)).toBe("6");
+      const markerTtl = await s.pttl(k.marker);
+      expect(markerTtl).toBeGreaterThan(3_500_000);
+      // The entry expires; its marker still names the newest revision, for the load and the fill.
+      await s.deleteRaw(k.key);
+      expect(await readOrLease(s, k, "b")).toEqual([ReadCode.leased, "", "0", "b", "6", ""]);
+      expect(await fill(s, k, "b", value(5), { rev: 5, replica: true })).toBe(FillCode.older);
+      await readOrLease(s, k, "c");
+      expect(await fill(s, k, "c", value(6), { rev: 6, replica: true })).toBe(FillCode.stored);
+      // A writer raises a stored marker (keeping its lifetime) and never creates a lost one.
+      const write = (rev: number) => ({
+        key: k.key,
+        lock: k.lock,
+        rev: String(rev),
+        state: value(rev),
+      });
+      await invalidate(s, k.wm, { entries: [write(8)] });
+      expect(await s.getRaw(k.marker)).toBe("8");
+      expect(await s.pttl(k.marker)).toBeGreaterThan(3_500_000);
+      await invalidate(s, k.wm, { entries: [write(7)] });
+      expect(await s.getRaw(k.marker)).toBe("8");
+      await s.deleteRaw(k.key);
+      await s.deleteRaw(k.marker);
+      await invalidate(s, k.wm, { entries: [write(9)] });
+      expect(await s.getRaw(k.marker)).toBeNull();
+      expect(await readOrLease(s, k, "d")).toEqual([ReadCode.leased, "", "0", "d", "", ""]);
+      expect(await fill(s, k, "d", value(9), { rev: 9, replica: true })).toBe(FillCode.unfenced);
     });
 
     it("lets a writer replace a stored entry that is not newer, never a newer one, and never create one", async () => {
