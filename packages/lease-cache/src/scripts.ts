@@ -162,7 +162,8 @@ if KEYS[4] and redis.call('GET', KEYS[4]) ~= ARGV[4] then return -1 end
 if ARGV[5] ~= '' then
   local cur = redis.call('GET', KEYS[1])
   local rev = cur and string.match(cur, '^${ENVELOPE_MAGIC}|%a|[^|]*|%d+|(%d*)|')
-  if not rev or rev == '' then rev = redis.call('GET', KEYS[3]) end
+  local marker = redis.call('GET', KEYS[3])
+  if marker and (not rev or rev == '' or tonumber(marker) > tonumber(rev)) then rev = marker end
   -- A replica may lag behind any write acknowledged so far: only a stored revision proves it does not.
   -- @mutation-point fill.replica-fence
   if ARGV[6] == '1' and (not rev or rev == '') then return -3 end
@@ -283,8 +284,8 @@ export const PEEK: LuaScript = script(
 
 /** Lease-checked, revision-fenced fill: a load that began before a writer's invalidation can never land after it. */
 export const FILL: LuaScript = script("fill", FILL_BODY, {
-  redis: "4e58838ace6cd69b6d4a0d2d58445879e5e5ca19",
-  upstash: "46d8cf8694d825a23a2fd36b7064bbee544a5de5",
+  redis: "96b87f6146c72d20ed4070795a44fe43f3e7618e",
+  upstash: "8e03a08d4e8657543cad128b679a744c09859e6a",
 });
 
 /** Compare-and-delete of a lock: a late holder cannot release a newer holder's lock. */

@@ -249,9 +249,11 @@ export class MemoryRedis implements RedisPort {
     if (rev !== undefined && rev !== "") {
       const current = this.get(key);
       const markerValue = this.get(marker);
-      const stored =
-        (current === undefined ? undefined : parseEnvelope(current)?.rev) ??
-        (markerValue === undefined ? undefined : Number(markerValue));
+      const revs = [
+        current === undefined ? undefined : parseEnvelope(current)?.rev,
+        markerValue === undefined ? undefined : Number(markerValue),
+      ].filter((rev): rev is number => rev !== undefined);
+      const stored = revs.length === 0 ? undefined : Math.max(...revs);
       if (fromReplica === "1" && stored === undefined) {
         return -3;
       }
