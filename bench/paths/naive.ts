@@ -4,9 +4,13 @@ import { createNaiveCache } from "../naive-cache";
 import { type BenchPathImpl, hooked, stateOf } from "./path";
 import { dbOf, loadProduct, plainWrite } from "./plain-db";
 
-/** The naive path's key: its own namespace, so it never reads another path's entries. */
+/** The naive path's key of product `id`: its own namespace, so it never reads another path's entries. */
+export function naiveProductKey(prefix: string, id: string): string {
+  return `${prefix}:naive:product:${id}`;
+}
+
 function naiveKey(config: Config, id: string): string {
-  return `${config.CACHE_KEY_PREFIX}:naive:product:${id}`;
+  return naiveProductKey(config.CACHE_KEY_PREFIX, id);
 }
 
 function naiveCache(config: Config) {

@@ -5,6 +5,7 @@ import type { BenchOptions } from "../lib/args";
 import type { BenchStack } from "../lib/bench-stack";
 import type { Cluster, ReadSample, Sample } from "../lib/cluster";
 import { percentile } from "../lib/summary";
+import { naiveProductKey } from "../paths/naive";
 import type { BenchPath } from "../protocol";
 
 /** A scenario's measured values for one path, by metric key (`null` = not applicable). */
@@ -68,6 +69,25 @@ export async function freshState(
     await redis.set(watermarkKey, watermark);
   }
   await cluster.resetStats();
+}
+
+/**
+ * Deletes the cached products `ids` (the core's and the naive recipe's value keys only), as their
+ * TTL would: what Redis keeps past an entry (its revision marker, the watermark) stays.
+ */
+export async function expireProducts(
+  stack: Pick<BenchStack, "upstash" | "prefix">,
+  ids: readonly string[],
+): Promise<void> {
+  const redis = new Redis({
+    url: stack.upstash.url,
+    token: stack.upstash.token,
+    enableTelemetry: false,
+  });
+  const keys = resourceKeys(stack.prefix);
+  await redis.del(
+    ...ids.flatMap((id) => [keys.product(id).key, naiveProductKey(stack.prefix, id)]),
+  );
 }
 
 /** p50 and p99 of end-to-end latency and of in-Worker time over the successful `samples`. */

@@ -3,11 +3,14 @@
  * (2 ms); Worker → Postgres primary far (80 ms) and → replica near (2 ms); real replicas behind
  * them (`lib/topology-child.ts`). Three variants on their own isolates: the naive recipe, the core
  * with `READ_CONSISTENCY=strong` (no database replica), the core with `nearest` and
- * `DATABASE_REPLICA_URL`. Each: hit and miss latency (sequential), a cold stampede across the
- * isolates, and the staleness of unbookmarked reads while both replicas lag and a writer writes.
+ * `DATABASE_REPLICA_URL`. Each: hit and miss latency (sequential; misses twice: the first read of
+ * a product, and the read after its entry expired, when Redis still holds its revision marker), a
+ * cold stampede across the isolates, and the staleness of unbookmarked reads while both replicas
+ * lag and a writer writes.
  *
  * Targets (in-Worker p50, so Miniflare's dispatch is not counted): core `nearest` hit ≤ read-region
- * round trip + 3 ms; miss ≤ one primary round trip + one replica query + 3 ms; unbookmarked
+ * round trip + 3 ms; miss after expiry ≤ one primary round trip + one replica query + 3 ms (a first
+ * read has nothing in Redis to prove the replica recent, so it loads from the primary); unbookmarked
  * staleness p99 ≤ the injected lag + 50 ms.
  */
 import type { Cluster, ReadSample, WriteSample } from "../lib/cluster";
@@ -19,6 +22,7 @@ import { STAMPEDE_SIZE } from "./cold-stampede";
 import {
   concurrentClients,
   errorCount,
+  expireProducts,
   freshState,
   type MetricRow,
   type Metrics,
@@ -64,9 +68,12 @@ const ROWS: MetricRow[] = [
   { key: "hitP50", label: "hit p50 ms" },
   { key: "hitWorkerP50", label: "hit p50 ms, in-Worker" },
   { key: "hitP99", label: "hit p99 ms" },
-  { key: "missP50", label: "miss p50 ms" },
-  { key: "missWorkerP50", label: "miss p50 ms, in-Worker" },
+  { key: "missP50", label: "miss p50 ms (first read)" },
+  { key: "missWorkerP50", label: "miss p50 ms, in-Worker (first read)" },
   { key: "missP99", label: "miss p99 ms" },
+  { key: "expiredP50", label: "miss after expiry p50 ms" },
+  { key: "expiredWorkerP50", label: "miss after expiry p50 ms, in-Worker" },
+  { key: "expiredP99", label: "miss after expiry p99 ms" },
   { key: "stampedeP50", label: `stampede of ${STAMPEDE_SIZE}: p50 ms` },
   { key: "stampedeP99", label: `stampede of ${STAMPEDE_SIZE}: p99 ms` },
   { key: "stampedeLoads", label: "stampede: Postgres loads (max)", digits: 0 },
@@ -211,18 +218,29 @@ async function runVariant(variant: TopologyVariant, ctx: TopologyContext): Promi
   await freshState(cluster, ctx.stack);
   const hit = await hits(cluster, path, ctx.quick);
   await freshState(cluster, ctx.stack);
-  const missSamples = await sequentialReads(
+  const missIds = Array.from({ length: missCount(ctx.quick) }, (_, i) => `topo-miss-${i}`);
+  const missSamples = await sequentialReads(cluster, path, (i) => missIds[i] ?? "", missIds.length);
+  await cluster.settle();
+  await expireProducts(ctx.stack, missIds);
+  const expiredSamples = await sequentialReads(
     cluster,
     path,
-    (i) => `topo-miss-${i}`,
-    missCount(ctx.quick),
+    (i) => missIds[i] ?? "",
+    missIds.length,
   );
   const stampede = await stampedes(cluster, path, ctx);
   const stale = await staleness(cluster, path, ctx);
-  const metrics: Metrics = { ...hit, ...pcts("miss", missSamples), ...stampede, ...stale };
+  const metrics: Metrics = {
+    ...hit,
+    ...pcts("miss", missSamples),
+    ...pcts("expired", expiredSamples),
+    ...stampede,
+    ...stale,
+  };
   metrics.errors =
     (hit.hitErrors ?? 0) +
     errorCount(missSamples) +
+    errorCount(expiredSamples) +
     (stampede.stampedeErrors ?? 0) +
     (stale.staleErrors ?? 0);
   return metrics;
@@ -249,10 +267,10 @@ function topologyTargets(metrics: Record<string, Metrics>): TargetCheck[] {
       others: others("hitWorkerP50"),
     },
     {
-      target: `nearest miss p50 ≤ primary round trip + replica query + 3 ms (${primaryMs + replicaMs + 3} ms), in-Worker`,
-      measured: `${fmt(near.missWorkerP50)} ms (${fmt(near.missP50)} ms end to end)`,
-      met: check(near.missWorkerP50, primaryMs + replicaMs + 3),
-      others: others("missWorkerP50"),
+      target: `nearest miss after expiry p50 ≤ primary round trip + replica query + 3 ms (${primaryMs + replicaMs + 3} ms), in-Worker`,
+      measured: `${fmt(near.expiredWorkerP50)} ms (${fmt(near.expiredP50)} ms end to end; a first read: ${fmt(near.missWorkerP50)} ms, from the primary)`,
+      met: check(near.expiredWorkerP50, primaryMs + replicaMs + 3),
+      others: others("expiredWorkerP50"),
     },
     {
       target: `nearest unbookmarked staleness p99 ≤ lag + 50 ms (${TOPOLOGY_LAG_MS + 50} ms)`,
