@@ -34,6 +34,17 @@ export const RACE_PROFILE: KnobProfile = {
 };
 
 /**
+ * Writes whose invalidations reach Redis out of commit order: a wide Redis jitter (0–80 ms per
+ * call), Postgres latency so writes of one product overlap, no stalls (volume, not holds). The
+ * race M7 (a writer's write-back without the revision check) loses: an older write's late call
+ * puts its state over a newer one.
+ */
+export const REORDER_PROFILE: KnobProfile = {
+  redis: { jitterMs: 80 },
+  db: { latencyMs: 5, jitterMs: 15 },
+};
+
+/**
  * Worker settings of every path: a Redis timeout far above the injected jitter (so the real core
  * does not time out on a loaded machine) but below the stall; no write rate limit (every request
  * comes from one address); entries that live 2 s (plus 1 s stale), because writers store their
