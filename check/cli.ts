@@ -5,7 +5,7 @@
  * short report and writes JSON to `check/results/`. Exit code 0 when the real core is clean and every mutant is caught.
  *
  * Flags: `--seed N` (default: random, printed), `--duration S` seconds per path (default 60),
- * `--mutant all|none|M1,M3` (default all), `--isolates N` (default 2), `--out DIR`,
+ * `--mutant all|none|M1,M3` (default: the profile's, `MUTANTS_BY_PROFILE`), `--isolates N` (default 2), `--out DIR`,
  * `--profile race|calm|forgetful` (default race: the knobs of `RACE_PROFILE`; calm: no knobs at
  * all; forgetful: a private Redis that is evicted, has keys deleted, is flushed and restored from
  * an older snapshot, see `check/forgetful/`; its default mutants are M5 and M6),
@@ -31,7 +31,7 @@ import {
   runForgetfulSuite,
 } from "./forgetful/suite";
 import { ROOT } from "./mutants/bundle";
-import { MUTANT_NAMES, type MutantName } from "./mutants/catalog";
+import { MUTANT_NAMES, MUTANTS_BY_PROFILE, type MutantName } from "./mutants/catalog";
 
 const { values } = parseArgs({
   options: {
@@ -72,7 +72,9 @@ if (!(cronPeriodMs > 0) || !["held", "outage"].includes(values["restore-mode"]))
   process.exit(2);
 }
 const schedule = parseScheduleOrExit(values.schedule);
-const mutants = parseMutants(values.mutant ?? (forgetful ? "M5,M6" : "all"));
+const mutants = parseMutants(
+  values.mutant ?? MUTANTS_BY_PROFILE[forgetful ? "forgetful" : "race"].join(","),
+);
 const say = (line: string) => console.log(`[check] ${line}`);
 
 const results: CheckResult[] = [];

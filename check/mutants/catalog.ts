@@ -134,3 +134,16 @@ export const MUTANTS: Readonly<Record<MutantName, Mutant>> = {
 
 /** Mutant names in order. */
 export const MUTANT_NAMES: readonly MutantName[] = ["M1", "M2", "M3", "M4", "M5", "M6", "M7", "M8"];
+
+/**
+ * The mutants each fault profile of the checker is built to catch (its default `--mutant`): the
+ * race knobs catch the fill, invalidation, signal and write-back mutants; only a Redis that
+ * forgets catches M5 and M6, and only lagging replicas catch M8.
+ */
+export const MUTANTS_BY_PROFILE: Readonly<
+  Record<"race" | "forgetful" | "replicas", readonly MutantName[]>
+> = {
+  race: ["M1", "M2", "M3", "M4", "M7"],
+  forgetful: ["M5", "M6"],
+  replicas: ["M8"],
+};
