@@ -10,8 +10,11 @@
  * changes every 250–750 ms here (1–3 s in the CLI), so even a run of a few seconds sees a dozen
  * draws instead of two or three: with the CLI's cadence a 5 s run of seed 21 drew a standby lag
  * of 8 then 89 ms and M8 showed nothing. Measured with this cadence on the 2-core machine
- * (stale fills per run, 8 seeds each): M8 strong, 300 writes: 30–66; M8 nearest, 300 writes:
- * 4–30 (median 16), hence 600 writes here. The real core: 0 in every run (4 seeds per mode).
+ * (stale fills per run): M8 strong, 300 writes: 30–66 (8 seeds); M8 nearest, 300 writes: 4–30
+ * (8 seeds, median 16), 600 writes: 20–52 (6 seeds, this one 52) — hence 600 here, where a miss
+ * would take a run with less than a twentieth of the lowest count seen. The real core, 150
+ * writes: 0 bookmarked stale, 0 stale fills, 0 impossible or lost in every run (4 seeds per
+ * mode; strong mode also 0 stale reads of any kind).
  */
 import { describe, expect, inject, it } from "vitest";
 import { findingsOf, formatReport } from "../../check/consistency/report";
