@@ -38,7 +38,8 @@ export function findingsOf(result: CheckResult): number {
 }
 
 /**
- * What counts against a replica run (rule 8): in every mode bookmarked reads older than their
+ * What counts against a replica run (rule 8): in every mode failed knob calls of the lag nemesis
+ * (the run did not lag as it claims), bookmarked reads older than their
  * bookmark or going backwards, stale fills (stale `MISS` reads, keys that never converge),
  * impossible reads, lost writes and bypasses (the profile never takes Redis down); in `strong`
  * mode also every stale or non-monotonic read (rules 1–7 hold as written); in `nearest` mode the
@@ -51,6 +52,7 @@ export function replicaFindingsOf(result: CheckResult): number {
     return 0;
   }
   const common =
+    (result.replicas?.nemesisErrors.length ?? 0) +
     r.bookmarked.stale +
     r.bookmarked.monotonic +
     r.staleFills.total +
@@ -69,6 +71,7 @@ export function replicaFindingsOf(result: CheckResult): number {
  */
 export function replicaCaught(result: CheckResult): boolean {
   const r = result.replicas?.analysis;
+  // A run whose nemesis failed may still catch a mutant: what it found is real.
   return r !== undefined && (r.staleFills.total > 0 || r.bookmarked.stale > 0);
 }
 
@@ -182,7 +185,7 @@ function replicaLines(r: CheckResult): string[] {
     lags.reduce((m, l) => Math.max(m, pick(l)), 0);
   const u = a.unbookmarked;
   const lines = [
-    `     lag: ${a.lagChanges - 1} changes, redis ≤ ${maxOf((l) => l.redisLagMs)} ms, postgres ≤ ${maxOf((l) => l.pgLagMs)} ms (0 before convergence)`,
+    `     lag: ${a.lagChanges - 1} changes, redis ≤ ${maxOf((l) => l.redisLagMs)} ms, postgres ≤ ${maxOf((l) => l.pgLagMs)} ms (0 before convergence)${o.nemesisErrors.length > 0 ? `; ${o.nemesisErrors.length} FAILED knob calls, first: ${o.nemesisErrors[0]}` : ""}`,
     `     (a) bookmarked reads: ${a.bookmarked.reads}, older than their bookmark ${a.bookmarked.stale}, monotonic violations ${a.bookmarked.monotonic} (missed another writer's write: ${a.bookmarked.missedOthers})`,
     `     (b) stale fills: ${a.staleFills.total} (stale MISS reads ${a.staleFills.staleMisses}, of them bookmarked ${a.staleFills.bookmarkedStaleMisses}; never converged ${a.staleFills.neverConverged.length})`,
     o.mode === "strong"

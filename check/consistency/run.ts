@@ -11,7 +11,7 @@ import {
   outcomeOf,
   startForgetful,
 } from "../forgetful/profile";
-import type { LagChange } from "../replicas/lag-nemesis";
+import type { LagReport } from "../replicas/lag-nemesis";
 import {
   type ReplicaOutcome,
   type ReplicaRunOptions,
@@ -121,7 +121,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const cron = opts.cron === undefined ? undefined : startCron({ ...opts.cron, recorder });
   let loadMs: number;
   let faults: ForgetfulReport | undefined;
-  let timeline: LagChange[] | undefined;
+  let lagReport: LagReport | undefined;
   let cronReport: CronReport | undefined;
   try {
     const hushed =
@@ -132,7 +132,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   } finally {
     faults = await nemesis?.stop();
     // Lags back to 0 and both replicas caught up before convergence is measured.
-    timeline = await lag?.stop();
+    lagReport = await lag?.stop();
     cronReport = await cron?.stop();
     await knobs?.stop();
   }
@@ -172,9 +172,9 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     ...(faults === undefined || opts.forgetful === undefined
       ? {}
       : { forgetful: outcomeOf(faults, analysis, ops, opts.forgetful.allowanceMs) }),
-    ...(timeline === undefined || opts.replicas === undefined
+    ...(lagReport === undefined || opts.replicas === undefined
       ? {}
-      : { replicas: replicaOutcomeOf(opts.replicas, ops, timeline, convergence) }),
+      : { replicas: replicaOutcomeOf(opts.replicas, ops, lagReport, convergence) }),
   };
 }
 

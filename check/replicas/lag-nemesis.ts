@@ -27,10 +27,20 @@ export type LagNemesisOptions = {
   maxLagMs?: number;
 };
 
+/** What the nemesis did. */
+export type LagReport = {
+  timeline: LagChange[];
+  /**
+   * Knob calls that failed (a lost admin session, a replica that did not catch up in time). A run
+   * with any is not a run under the lags it claims: the verdict counts it against the path.
+   */
+  errors: string[];
+};
+
 /** A running nemesis. */
 export type ActiveLagNemesis = {
-  /** Stops it, sets both lags to 0 (logged) and waits for both replicas; returns the timeline. */
-  stop(): Promise<LagChange[]>;
+  /** Stops it, sets both lags to 0 (logged) and waits for both replicas. */
+  stop(): Promise<LagReport>;
 };
 
 /** Starts the nemesis with a first change at once (so even a short run lags from its start). */
@@ -39,10 +49,19 @@ export function startLagNemesis(opts: LagNemesisOptions): ActiveLagNemesis {
   const [minEvery, maxEvery] = opts.everyMs ?? [1000, 3000];
   const maxLag = opts.maxLagMs ?? 500;
   const timeline: LagChange[] = [];
+  const errors: string[] = [];
+  // A failed knob call is recorded, never thrown: the loop runs unawaited until stop().
+  const attempt = async (step: () => unknown) => {
+    try {
+      await step();
+    } catch (err: unknown) {
+      errors.push(err instanceof Error ? err.message : String(err));
+    }
+  };
   const set = async (redisLagMs: number, pgLagMs: number) => {
     timeline.push({ t: opts.recorder.now(), redisLagMs, pgLagMs });
-    opts.knobs.redis.setLag(redisLagMs);
-    await opts.knobs.postgres.setLag(pgLagMs);
+    await attempt(() => opts.knobs.redis.setLag(redisLagMs));
+    await attempt(() => opts.knobs.postgres.setLag(pgLagMs));
   };
   let stopped = false;
   let wake: () => void = () => {};
@@ -66,8 +85,11 @@ export function startLagNemesis(opts: LagNemesisOptions): ActiveLagNemesis {
       wake();
       await loop;
       await set(0, 0);
-      await Promise.all([opts.knobs.redis.waitForCatchUp(), opts.knobs.postgres.waitForReplay()]);
-      return timeline;
+      await Promise.all([
+        attempt(() => opts.knobs.redis.waitForCatchUp()),
+        attempt(() => opts.knobs.postgres.waitForReplay()),
+      ]);
+      return { timeline, errors };
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   type ActiveLagNemesis,
   type LagChange,
   type LagKnobs,
+  type LagReport,
   startLagNemesis,
 } from "./lag-nemesis";
 import type { ReadMode } from "./private-replicas";
@@ -32,6 +33,8 @@ export type ReplicaOutcome = {
   path: PathName;
   mode: ReadMode;
   timeline: LagChange[];
+  /** Knob calls of the nemesis that failed (see {@link LagReport}). */
+  nemesisErrors: string[];
   analysis: ReplicaAnalysis;
 };
 
@@ -54,9 +57,10 @@ export function startReplicaLag(
 export function replicaOutcomeOf(
   opts: ReplicaRunOptions,
   ops: readonly Op[],
-  timeline: LagChange[],
+  lag: LagReport,
   convergence: Convergence,
 ): ReplicaOutcome {
+  const { timeline } = lag;
   const neverConverged = Object.entries(convergence.perKey)
     .filter(([, ms]) => ms === null)
     .map(([key]) => key);
@@ -64,6 +68,7 @@ export function replicaOutcomeOf(
     path: opts.path,
     mode: opts.mode,
     timeline,
+    nemesisErrors: lag.errors,
     analysis: analyzeReplicas({ ops, timeline, mode: opts.mode, neverConverged }),
   };
 }
