@@ -9,6 +9,9 @@
  * `--profile race|calm|forgetful` (default race: the knobs of `RACE_PROFILE`; calm: no knobs at
  * all; forgetful: a private Redis that is evicted, has keys deleted, is flushed and restored from
  * an older snapshot, see `check/forgetful/`; its default mutants are M5 and M6),
+ * `replicas`: private Redis and Postgres replicas whose lag changes every 1–3 s, each path in both
+ * read modes, see `check/replicas/`; its default mutant is M8),
+ * `--modes strong,nearest` (replicas: the read modes, default both),
  * `--schedule LIST` (forgetful: the faults as fractions of the duration, default
  * `DEFAULT_SCHEDULE`), `--restore-mode held|outage` (forgetful, default held), `--cron-period S`
  * (the Worker's `scheduled()` during a run, default 60).
@@ -32,6 +35,8 @@ import {
 } from "./forgetful/suite";
 import { ROOT } from "./mutants/bundle";
 import { MUTANT_NAMES, MUTANTS_BY_PROFILE, type MutantName } from "./mutants/catalog";
+import type { ReadMode } from "./replicas/private-replicas";
+import { READ_MODES, REPLICA_BINDINGS, REPLICA_KNOBS, runReplicaSuite } from "./replicas/suite";
 
 const { values } = parseArgs({
   options: {
@@ -45,6 +50,7 @@ const { values } = parseArgs({
     schedule: { type: "string", default: DEFAULT_SCHEDULE },
     "restore-mode": { type: "string", default: "held" },
     "cron-period": { type: "string" },
+    modes: { type: "string", default: READ_MODES.join(",") },
   },
 });
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
@@ -55,14 +61,15 @@ if (![seed, durationMs, isolates].every((n) => Number.isInteger(n) && n >= 0) ||
   process.exit(2);
 }
 const forgetful = values.profile === "forgetful";
+const replicas = values.profile === "replicas";
 const cronPeriodMs =
   values["cron-period"] === undefined
     ? forgetful
       ? FORGETFUL_CRON_PERIOD_MS
       : CRON_PERIOD_MS
     : Number(values["cron-period"]) * 1000;
-if (!["race", "calm", "forgetful"].includes(values.profile)) {
-  console.error("--profile must be race, calm or forgetful");
+if (!["race", "calm", "forgetful", "replicas"].includes(values.profile)) {
+  console.error("--profile must be race, calm, forgetful or replicas");
   process.exit(2);
 }
 if (!(cronPeriodMs > 0) || !["held", "outage"].includes(values["restore-mode"])) {
@@ -72,8 +79,10 @@ if (!(cronPeriodMs > 0) || !["held", "outage"].includes(values["restore-mode"]))
   process.exit(2);
 }
 const schedule = parseScheduleOrExit(values.schedule);
+const modes = parseModes(values.modes);
 const mutants = parseMutants(
-  values.mutant ?? MUTANTS_BY_PROFILE[forgetful ? "forgetful" : "race"].join(","),
+  values.mutant ??
+    MUTANTS_BY_PROFILE[forgetful ? "forgetful" : replicas ? "replicas" : "race"].join(","),
 );
 const say = (line: string) => console.log(`[check] ${line}`);
 
@@ -89,28 +98,38 @@ if (baseUrl === undefined) {
       `seed ${seed}, ${values.duration} s per path, ${isolates} isolates, profile ${values.profile}, paths ${paths.join(" ")}`,
     );
     results.push(
-      ...(forgetful
-        ? await runForgetfulSuite(run.stack, {
+      ...(replicas
+        ? await runReplicaSuite(run.stack, {
             paths,
+            modes,
             seed,
             durationMs,
             isolates,
-            schedule,
             cronPeriodMs,
-            restoreMode: values["restore-mode"] === "outage" ? "outage" : "held",
             onResult: print,
           })
-        : await runSuite(run.stack, {
-            paths,
-            seed,
-            durationMs,
-            isolates,
-            // M2 skips every 100th invalidation of an isolate: make sure each isolate skips a few.
-            minWrites: { M2: 400 * isolates },
-            profile: values.profile === "calm" ? {} : RACE_PROFILE,
-            cronPeriodMs,
-            onResult: print,
-          })),
+        : forgetful
+          ? await runForgetfulSuite(run.stack, {
+              paths,
+              seed,
+              durationMs,
+              isolates,
+              schedule,
+              cronPeriodMs,
+              restoreMode: values["restore-mode"] === "outage" ? "outage" : "held",
+              onResult: print,
+            })
+          : await runSuite(run.stack, {
+              paths,
+              seed,
+              durationMs,
+              isolates,
+              // M2 skips every 100th invalidation of an isolate: make sure each isolate skips a few.
+              minWrites: { M2: 400 * isolates },
+              profile: values.profile === "calm" ? {} : RACE_PROFILE,
+              cronPeriodMs,
+              onResult: print,
+            })),
     );
   } finally {
     await run.close();
@@ -122,8 +141,10 @@ if (baseUrl === undefined) {
     console.error("--base-url needs API_TOKEN and DATABASE_URL in the environment");
     process.exit(2);
   }
-  if (forgetful) {
-    console.error("--profile forgetful needs its own private Redis: it cannot run with --base-url");
+  if (forgetful || replicas) {
+    console.error(
+      `--profile ${values.profile} needs its own private servers: it cannot run with --base-url`,
+    );
     process.exit(2);
   }
   say(`seed ${seed}, ${values.duration} s against ${baseUrl} (real core, no knobs)`);
@@ -144,7 +165,14 @@ const file = await writeJsonReport(values.out, results, {
   isolates,
   baseUrl: baseUrl ?? null,
   profile: baseUrl === undefined ? profileMeta() : null,
-  bindings: baseUrl === undefined ? (forgetful ? FORGETFUL_BINDINGS : RACE_BINDINGS) : null,
+  bindings:
+    baseUrl === undefined
+      ? forgetful
+        ? FORGETFUL_BINDINGS
+        : replicas
+          ? REPLICA_BINDINGS
+          : RACE_BINDINGS
+      : null,
   cronPeriodMs,
 });
 const failed = results.map(verdictOf).filter((v) => !v.passed);
@@ -153,6 +181,9 @@ say(failed.length === 0 ? "all paths passed" : `FAILED: ${failed.map((v) => v.la
 process.exit(failed.length === 0 ? 0 : 1);
 
 function profileMeta(): Record<string, unknown> {
+  if (replicas) {
+    return { name: "replicas", knobs: REPLICA_KNOBS, modes };
+  }
   if (forgetful) {
     return {
       name: "forgetful",
@@ -171,6 +202,16 @@ function parseScheduleOrExit(text: string): ScheduledFault[] {
     console.error(`--schedule: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(2);
   }
+}
+
+function parseModes(spec: string): ReadMode[] {
+  const names = spec.split(",").map((s) => s.trim());
+  const bad = names.filter((n) => n !== "strong" && n !== "nearest");
+  if (bad.length > 0 || names.length === 0) {
+    console.error(`--modes: unknown mode(s) ${bad.join(", ")}; use strong, nearest or both`);
+    process.exit(2);
+  }
+  return names as ReadMode[];
 }
 
 function parseMutants(spec: string): MutantName[] {

@@ -88,11 +88,21 @@ export type Op = {
   reviewList?: ReviewListView;
   /** An acknowledged review: its id and `createdAt` (ms). */
   review?: { id: string; createdAt: number };
+  /**
+   * A product read that sent a `Bookmark` header: the state of the write that issued it (version
+   * -1 for a DELETE's tombstone, `createdAt` the incarnation). Absent when none was sent.
+   */
+  bookmark?: BookmarkedState;
 };
+
+/** The state a bookmark names, as the write that issued it answered. */
+export type BookmarkedState = { version: number; createdAt: number | null };
 
 /** What a finished operation reports to {@link HistoryRecorder.complete}. */
 export type Completion = Pick<Op, "status" | "version" | "createdAt" | "httpStatus"> &
-  Partial<Pick<Op, "xCache" | "cacheMs" | "ratingCount" | "page" | "reviewList" | "review">>;
+  Partial<
+    Pick<Op, "xCache" | "cacheMs" | "ratingCount" | "page" | "reviewList" | "review" | "bookmark">
+  >;
 
 /** A pending operation handle. */
 export type Pending = { id: number; tInvoke: number; done: boolean };

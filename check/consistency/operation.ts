@@ -2,11 +2,22 @@
  * One recorded operation: the HTTP request, and how its answer is classified in the history
  * (`ok` / `fail` / `info`, the version and incarnation it observed or produced).
  */
-import type { Completion, HistoryRecorder, Op, ProductView } from "./history";
+import type { BookmarkedState, Completion, HistoryRecorder, Op, ProductView } from "./history";
 import type { Target, TargetResponse } from "./target";
 
 /** The operations on `/products/:id` itself. */
 export type ProductOp = "read" | "put" | "patch" | "delete";
+
+/** A bookmark a client holds: the `Bookmark` header of a write and the state that write produced. */
+export type HeldBookmark = { header: string; state: BookmarkedState };
+
+/** Bookmarks on one operation (rule 8). */
+export type BookmarkIo = {
+  /** Sent as the `Bookmark` request header (and recorded on the op). @default none */
+  send?: HeldBookmark;
+  /** Called with the `Bookmark` header of an acknowledged write, and the state it produced. */
+  received?: (bookmark: HeldBookmark) => void;
+};
 
 /** What {@link send} needs. */
 export type SendCtx = { recorder: HistoryRecorder; apiToken: string; opTimeoutMs?: number };
@@ -23,6 +34,7 @@ export async function send(
   op: ProductOp,
   body?: Record<string, unknown>,
   deletedCreatedAt: number | null = null,
+  bookmarks: BookmarkIo = {},
 ): Promise<Op> {
   const pending = ctx.recorder.invoke(proc, key, op, target.name);
   const method = { read: "GET", put: "PUT", patch: "PATCH", delete: "DELETE" }[op];
@@ -30,7 +42,11 @@ export async function send(
     op === "read"
       ? {}
       : { authorization: `Bearer ${ctx.apiToken}`, "content-type": "application/json" };
+  if (bookmarks.send !== undefined) {
+    headers.bookmark = bookmarks.send.header;
+  }
   let outcome: Completion;
+  let issued: string | null = null;
   try {
     const res = await target.fetch(`/products/${key}`, {
       method,
@@ -39,6 +55,7 @@ export async function send(
       signal: AbortSignal.timeout(ctx.opTimeoutMs ?? 5000),
     });
     outcome = await classify(op, res, deletedCreatedAt);
+    issued = res.headers.get("bookmark");
   } catch {
     // No response: a read had no effect; a write may have committed.
     outcome = {
@@ -48,7 +65,17 @@ export async function send(
       httpStatus: 0,
     };
   }
-  return ctx.recorder.complete(pending, outcome);
+  const done = ctx.recorder.complete(pending, {
+    ...outcome,
+    ...(bookmarks.send === undefined ? {} : { bookmark: bookmarks.send.state }),
+  });
+  if (op !== "read" && done.status === "ok" && issued !== null && done.version !== null) {
+    bookmarks.received?.({
+      header: issued,
+      state: { version: done.version, createdAt: done.createdAt },
+    });
+  }
+  return done;
 }
 
 async function classify(

@@ -28,10 +28,51 @@ export function bypassesOf(result: CheckResult): number {
 export function findingsOf(result: CheckResult): number {
   const c = result.analysis.counts;
   const forgetful = result.forgetful;
+  if (result.replicas !== undefined) {
+    return replicaFindingsOf(result);
+  }
   if (forgetful === undefined) {
     return c.stale + c.impossible + c.lost + c.monotonic + bypassesOf(result);
   }
   return forgetful.attribution.unexcused + c.impossible + c.lost;
+}
+
+/**
+ * What counts against a replica run (rule 8): in every mode failed knob calls of the lag nemesis
+ * (the run did not lag as it claims), bookmarked reads older than their
+ * bookmark or going backwards, stale fills (stale `MISS` reads, keys that never converge),
+ * impossible reads, lost writes and bypasses (the profile never takes Redis down); in `strong`
+ * mode also every stale or non-monotonic read (rules 1–7 hold as written); in `nearest` mode the
+ * unbookmarked reads past their lag bound, when more than 1% of the stale ones are.
+ */
+export function replicaFindingsOf(result: CheckResult): number {
+  const c = result.analysis.counts;
+  const r = result.replicas?.analysis;
+  if (r === undefined) {
+    return 0;
+  }
+  const common =
+    (result.replicas?.nemesisErrors.length ?? 0) +
+    r.bookmarked.stale +
+    r.bookmarked.monotonic +
+    r.staleFills.total +
+    c.impossible +
+    c.lost +
+    bypassesOf(result);
+  if (r.mode === "strong") {
+    return common + c.stale + c.monotonic;
+  }
+  return common + (r.unbookmarked.withinBound ? 0 : r.unbookmarked.overBound);
+}
+
+/**
+ * A replica run of a mutant is caught by what the replica fence protects: stale fills or
+ * bookmarked reads older than their bookmark.
+ */
+export function replicaCaught(result: CheckResult): boolean {
+  const r = result.replicas?.analysis;
+  // A run whose nemesis failed may still catch a mutant: what it found is real.
+  return r !== undefined && (r.staleFills.total > 0 || r.bookmarked.stale > 0);
 }
 
 /** Clean = no findings ({@link findingsOf}). */
@@ -44,6 +85,11 @@ export function isClean(result: CheckResult): boolean {
  * stale read, or reads that bypassed a healthy Redis (how M4 shows once the core validates replies).
  */
 export function verdictOf(result: CheckResult): Verdict {
+  if (result.replicas !== undefined) {
+    return result.replicas.path === "real"
+      ? { label: result.label, expectation: "clean", passed: isClean(result) }
+      : { label: result.label, expectation: "caught", passed: replicaCaught(result) };
+  }
   if (result.label === "real") {
     return { label: result.label, expectation: "clean", passed: isClean(result) };
   }
@@ -73,7 +119,7 @@ export function formatReport(results: readonly CheckResult[]): string {
           " ",
         )}${bypassesOf(r) > 0 && r.forgetful === undefined ? " (bypasses of a healthy Redis)" : ""}`,
     );
-    lines.push(...classLines(r), ...forgetfulLines(r));
+    lines.push(...classLines(r), ...forgetfulLines(r), ...replicaLines(r));
     for (const kind of ["stale", "impossible", "lost", "monotonic"] as const) {
       const e = r.analysis.examples.find((x) => x.kind === kind);
       if (e !== undefined) {
@@ -125,6 +171,32 @@ function forgetfulLines(r: CheckResult): string[] {
     );
   }
   lines.push(`     excused by rule 6: ${a.excused}; findings: ${findingsOf(r)}`);
+  return lines;
+}
+
+function replicaLines(r: CheckResult): string[] {
+  const o = r.replicas;
+  if (o === undefined) {
+    return [];
+  }
+  const a = o.analysis;
+  const lags = o.timeline.slice(0, -1);
+  const maxOf = (pick: (l: (typeof lags)[number]) => number) =>
+    lags.reduce((m, l) => Math.max(m, pick(l)), 0);
+  const u = a.unbookmarked;
+  const lines = [
+    `     lag: ${a.lagChanges - 1} changes, redis ≤ ${maxOf((l) => l.redisLagMs)} ms, postgres ≤ ${maxOf((l) => l.pgLagMs)} ms (0 before convergence)${o.nemesisErrors.length > 0 ? `; ${o.nemesisErrors.length} FAILED knob calls, first: ${o.nemesisErrors[0]}` : ""}`,
+    `     (a) bookmarked reads: ${a.bookmarked.reads}, older than their bookmark ${a.bookmarked.stale}, monotonic violations ${a.bookmarked.monotonic} (missed another writer's write: ${a.bookmarked.missedOthers})`,
+    `     (b) stale fills: ${a.staleFills.total} (stale MISS reads ${a.staleFills.staleMisses}, of them bookmarked ${a.staleFills.bookmarkedStaleMisses}; never converged ${a.staleFills.neverConverged.length})`,
+    o.mode === "strong"
+      ? `     (c) strong, every read: stale ${r.analysis.counts.stale}, monotonic ${r.analysis.counts.monotonic}`
+      : `     (c) strong rules: not applied (nearest; ordinary stale ${r.analysis.counts.stale}, monotonic ${r.analysis.counts.monotonic})`,
+    `     (d) unbookmarked reads: ${u.reads}, stale ${u.stale}: staleness p50 ${u.stalenessMs.p50} p99 ${u.stalenessMs.p99} max ${u.stalenessMs.max} ms; bound p50 ${u.boundMs.p50} max ${u.boundMs.max} ms; over bound ${u.overBound}${o.mode === "nearest" ? (u.withinBound ? " (p99 within bound)" : " (p99 PAST the bound)") : " (strong: must be 0 stale, see (c))"}`,
+  ];
+  for (const e of a.examples.filter((x, i, all) => all.findIndex((y) => y.kind === x.kind) === i)) {
+    lines.push(`     e.g. ${e.kind}: ${e.key} op#${e.opId} (${e.proc}) ${e.detail}`);
+  }
+  lines.push(`     findings: ${findingsOf(r)}`);
   return lines;
 }
 

@@ -11,6 +11,13 @@ import {
   outcomeOf,
   startForgetful,
 } from "../forgetful/profile";
+import type { LagReport } from "../replicas/lag-nemesis";
+import {
+  type ReplicaOutcome,
+  type ReplicaRunOptions,
+  replicaOutcomeOf,
+  startReplicaLag,
+} from "../replicas/profile";
 import { type Analysis, analyze } from "./analyzer";
 import { type Convergence, measureConvergence } from "./converge";
 import { type CronReport, startCron } from "./cron";
@@ -42,6 +49,8 @@ export type CheckOptions = {
   cron?: { scheduled(index: number): Promise<void>; isolates: number; periodMs?: number };
   /** The forgetful profile's nemesis over a private Redis. @default none */
   forgetful?: ForgetfulOptions;
+  /** The replica profile's lag nemesis over private replicas, and its analysis. @default none */
+  replicas?: ReplicaRunOptions;
 } & Pick<
   WorkloadOptions,
   | "collections"
@@ -55,6 +64,7 @@ export type CheckOptions = {
   | "hotShare"
   | "churnReadShare"
   | "churnRestMs"
+  | "bookmarks"
 >;
 
 /** The outcome of one run. */
@@ -86,6 +96,8 @@ export type CheckResult = {
   cron?: CronReport;
   /** The forgetful profile's faults and their attribution (when it ran). */
   forgetful?: ForgetfulOutcome;
+  /** The replica profile's lags and classes of reads (when it ran). */
+  replicas?: ReplicaOutcome;
 };
 
 /** p50 / p99 / max of a set of durations, ms. */
@@ -104,9 +116,12 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     opts.forgetful === undefined
       ? undefined
       : startForgetful(opts.forgetful, recorder, opts.durationMs, opts.seed);
+  const lag =
+    opts.replicas === undefined ? undefined : startReplicaLag(opts.replicas, recorder, opts.seed);
   const cron = opts.cron === undefined ? undefined : startCron({ ...opts.cron, recorder });
   let loadMs: number;
   let faults: ForgetfulReport | undefined;
+  let lagReport: LagReport | undefined;
   let cronReport: CronReport | undefined;
   try {
     const hushed =
@@ -116,6 +131,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     loadMs = await runWorkload({ ...opts, ...base, ...hushed });
   } finally {
     faults = await nemesis?.stop();
+    // Lags back to 0 and both replicas caught up before convergence is measured.
+    lagReport = await lag?.stop();
     cronReport = await cron?.stop();
     await knobs?.stop();
   }
@@ -155,12 +172,17 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     ...(faults === undefined || opts.forgetful === undefined
       ? {}
       : { forgetful: outcomeOf(faults, analysis, ops, opts.forgetful.allowanceMs) }),
+    ...(lagReport === undefined || opts.replicas === undefined
+      ? {}
+      : { replicas: replicaOutcomeOf(opts.replicas, ops, lagReport, convergence) }),
   };
 }
 
 /** Fresh ids for one run (so paths never see each other's cache entries). */
 export function keyPlan(label: string, cold: number, churn: number): KeyPlan {
-  const run = `ck-${label.toLowerCase()}-${randomBytes(4).toString("hex")}`;
+  // Labels may name a mode too (`real/nearest`); ids keep to letters, digits and dashes.
+  const name = label.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+  const run = `ck-${name}-${randomBytes(4).toString("hex")}`;
   return {
     prefix: run,
     hot: `${run}-hot`,

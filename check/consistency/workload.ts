@@ -7,7 +7,7 @@
  */
 import { type CollectionOptions, runCollections } from "./collections";
 import type { HistoryRecorder } from "./history";
-import { send } from "./operation";
+import { type BookmarkIo, type HeldBookmark, send } from "./operation";
 import { createRng, deriveSeed, type Rng } from "./prng";
 import type { Target } from "./target";
 
@@ -70,6 +70,12 @@ export type WorkloadOptions = {
    * generation are what a counter that restarts from zero cannot survive. @default never
    */
   hushed?: () => boolean;
+  /**
+   * Writing processes (writers, churners) keep the newest `Bookmark` they received per product and
+   * send it on their own reads of that product (the read-back after a write included); every read
+   * records whether it carried one (rule 8's read-your-writes). @default false
+   */
+  bookmarks?: boolean;
 };
 
 /** While hushed, the one writer's pause between writes, ms. */
@@ -88,7 +94,13 @@ export async function waitUnlessHushed(
 type Ctx = Required<
   Omit<
     WorkloadOptions,
-    "minWrites" | "minCreates" | "maxDurationMs" | "collections" | "quietFromMs" | "hushed"
+    | "minWrites"
+    | "minCreates"
+    | "maxDurationMs"
+    | "collections"
+    | "quietFromMs"
+    | "hushed"
+    | "bookmarks"
   >
 > & {
   hushed(): boolean;
@@ -96,7 +108,27 @@ type Ctx = Required<
   /** The cold keys writes may touch now. */
   writable(): readonly string[];
   acked: { writes: number; creates: number; reviews: number };
+  /** Writing processes carry bookmarks (`WorkloadOptions.bookmarks`). */
+  bookmarks: boolean;
 };
+
+/** One process's bookmarks, the newest per product. */
+type BookmarkJar = Map<string, HeldBookmark>;
+
+/**
+ * What an operation on `key` sends and keeps of bookmarks, when the run carries them: reads send
+ * the one held, writes only keep what they are answered.
+ */
+function bookmarkIo(ctx: Ctx, jar: BookmarkJar, key: string, read: boolean): BookmarkIo {
+  if (!ctx.bookmarks) {
+    return {};
+  }
+  const held = read ? jar.get(key) : undefined;
+  return {
+    ...(held === undefined ? {} : { send: held }),
+    received: (bookmark) => jar.set(key, bookmark),
+  };
+}
 
 /** Runs the workload until its duration (and its minimums) are reached; returns its length in ms. */
 export async function runWorkload(opts: WorkloadOptions): Promise<number> {
@@ -117,6 +149,7 @@ export async function runWorkload(opts: WorkloadOptions): Promise<number> {
     opTimeoutMs: 5000,
     ...opts,
     acked,
+    bookmarks: opts.bookmarks ?? false,
     hushed: opts.hushed ?? (() => false),
     writable: () => {
       const quiet = opts.quietFromMs !== undefined && Date.now() - started >= opts.quietFromMs;
@@ -184,16 +217,18 @@ async function reader(ctx: Ctx, proc: string, index: number): Promise<void> {
 async function writer(ctx: Ctx, proc: string, index: number): Promise<void> {
   const rng = createRng(deriveSeed(ctx.seed, proc));
   const target = targetFor(ctx, index);
+  const jar: BookmarkJar = new Map();
   while (!ctx.stopped()) {
     await waitUnlessHushed(ctx, proc);
     const key = rng.chance(ctx.hotShare) ? ctx.keys.hot : rng.pick(ctx.writable());
+    const io = (read: boolean) => bookmarkIo(ctx, jar, key, read);
     const op = rng.chance(0.5)
-      ? await send(ctx, target, proc, key, "put", productBody(rng))
-      : await send(ctx, target, proc, key, "patch", { stock: rng.int(1000) });
+      ? await send(ctx, target, proc, key, "put", productBody(rng), null, io(false))
+      : await send(ctx, target, proc, key, "patch", { stock: rng.int(1000) }, null, io(false));
     if (op.status === "ok") {
       ctx.acked.writes += 1;
-      // Read-your-write: the contract's rule 1, checked right where it matters most.
-      await send(ctx, target, proc, key, "read");
+      // Read-your-write: the contract's rule 1 (and rule 8 with the write's bookmark).
+      await send(ctx, target, proc, key, "read", undefined, null, io(true));
     }
     await think(rng, ctx.hushed() ? HUSHED_THINK_MS : ctx.writeThinkMs);
   }
@@ -213,10 +248,12 @@ async function churner(ctx: Ctx, proc: string, key: string, index: number): Prom
   const target = targetFor(ctx, index);
   const probeTarget = targetFor(ctx, index + 1);
   const s: ChurnKey = { present: false, createdAt: null, uncertain: false };
+  const jar: BookmarkJar = new Map();
+  const io = (read: boolean) => bookmarkIo(ctx, jar, key, read);
   while (!ctx.stopped()) {
     await waitUnlessHushed(ctx, proc);
     if (s.uncertain) {
-      const seen = await send(ctx, target, proc, key, "read");
+      const seen = await send(ctx, target, proc, key, "read", undefined, null, io(true));
       if (seen.status !== "ok") {
         continue;
       }
@@ -227,7 +264,7 @@ async function churner(ctx: Ctx, proc: string, key: string, index: number): Prom
       });
     }
     if (s.present) {
-      const del = await send(ctx, target, proc, key, "delete", undefined, s.createdAt);
+      const del = await send(ctx, target, proc, key, "delete", undefined, s.createdAt, io(false));
       s.present = !(del.status === "ok" || del.httpStatus === 404);
       s.uncertain = del.status === "info";
       ctx.acked.writes += del.status === "ok" ? 1 : 0;
@@ -238,7 +275,7 @@ async function churner(ctx: Ctx, proc: string, key: string, index: number): Prom
     if (!s.present && !s.uncertain) {
       // Sent together: the probe's load and the create's commit reach Postgres at about the same time.
       const probe = send(ctx, probeTarget, `${proc}-probe`, key, "read");
-      const put = await send(ctx, target, proc, key, "put", productBody(rng));
+      const put = await send(ctx, target, proc, key, "put", productBody(rng), null, io(false));
       await probe;
       Object.assign(s, {
         present: put.status === "ok",
@@ -249,9 +286,9 @@ async function churner(ctx: Ctx, proc: string, key: string, index: number): Prom
         ctx.acked.writes += 1;
         ctx.acked.creates += 1;
         // Read the creation back at once and again a little later (a late, wrong fill lands then).
-        await send(ctx, target, proc, key, "read");
+        await send(ctx, target, proc, key, "read", undefined, null, io(true));
         await think(rng, ctx.churnThinkMs);
-        await send(ctx, target, proc, key, "read");
+        await send(ctx, target, proc, key, "read", undefined, null, io(true));
       }
     }
     await think(rng, ctx.churnThinkMs);

@@ -50,7 +50,10 @@ const MIN_SHM_BYTES = 1024 * 1024 * 1024;
  * Settings of every cluster, primary and standby alike (a standby inherits the primary's file).
  * Durability is off (`fsync`): these clusters never outlive a crash. `synchronous_commit` stays
  * on because the WAL sender ships only flushed WAL: with it off, a commit would reach the standby
- * up to `wal_writer_delay` later, lag nobody asked for.
+ * up to `wal_writer_delay` later, lag nobody asked for. `hot_standby_feedback` (ignored by a
+ * primary): without it, a vacuum on the primary that removes rows a standby query might still
+ * see ends that standby session ("terminating connection due to conflict with recovery") — under
+ * a minute of the checker's load it ended the pair's own admin session, and with it the lag knob.
  */
 const BASE_CONFIG = `
 # edge-cache-aside throw-away cluster
@@ -60,6 +63,7 @@ wal_level = replica
 max_wal_senders = 10
 wal_keep_size = '64MB'
 hot_standby = on
+hot_standby_feedback = on
 fsync = off
 shared_buffers = '16MB'
 max_connections = 40
@@ -73,7 +77,7 @@ host replication all 127.0.0.1/32 trust
 `;
 
 // Bump when BASE_CONFIG, HBA_LINES or the initdb options change, so an old template is not reused.
-const TEMPLATE_REVISION = 2;
+const TEMPLATE_REVISION = 3;
 
 let base: Promise<string> | undefined;
 
