@@ -144,11 +144,15 @@ function missTargets(paths: readonly BenchPath[], m: Lookup): TargetCheck[] {
     target(
       paths,
       "miss: 1 Redis round trip + 1 Postgres query on the critical path",
-      (p) =>
-        `${fmt(m("miss", p).redisCriticalPerRequest, 2)} Redis, ${fmt(m("miss", p).pgCriticalPerRequest, 2)} Postgres (${fmt(m("miss", p).redisPerRequest, 2)} Redis with the fill)`,
+      (p) => {
+        const own = m("miss", p).redisAwaitedPerRequest;
+        const awaited = own == null ? "" : `, ${fmt(own, 2)} awaited by the cache`;
+        return `${fmt(m("miss", p).redisCriticalPerRequest, 2)} Redis finished during the request${awaited}, ${fmt(m("miss", p).pgCriticalPerRequest, 2)} Postgres (${fmt(m("miss", p).redisPerRequest, 2)} Redis with the fill)`;
+      },
+      // The core's own count: the fetch-level one also counts a background fill that finished early.
       measuredThen(
-        [core.redisCriticalPerRequest, core.pgCriticalPerRequest],
-        () => core.redisCriticalPerRequest === 1 && core.pgCriticalPerRequest === 1,
+        [core.redisAwaitedPerRequest, core.pgCriticalPerRequest],
+        () => core.redisAwaitedPerRequest === 1 && core.pgCriticalPerRequest === 1,
       ),
     ),
   ];
