@@ -45,6 +45,26 @@ export const REORDER_PROFILE: KnobProfile = {
 };
 
 /**
+ * Worker settings every profile needs because every request of a run comes from one address: no
+ * write rate limit, and no absent-read budget (churn probes and lost cached misses read absent ids
+ * by design).
+ */
+export const ONE_CLIENT_BINDINGS: Readonly<Record<string, string>> = {
+  RATE_LIMIT_WRITES: "1000000",
+  ABSENT_READS_PER_MINUTE: "1000000",
+};
+
+/**
+ * Knobs that make loads overlap writes without stalling anything (Postgres latency and jitter,
+ * Redis jitter far below the timeout): the ground under the forgetful and replica faults, so every
+ * stale read is the fault's doing.
+ */
+export const OVERLAP_KNOBS: KnobProfile = {
+  redis: { jitterMs: 10 },
+  db: { latencyMs: 5, jitterMs: 15 },
+};
+
+/**
  * Worker settings of every path: a Redis timeout far above the injected jitter (so the real core
  * does not time out on a loaded machine) but below the stall; no write rate limit (every request
  * comes from one address); entries that live 2 s (plus 1 s stale), because writers store their
@@ -53,9 +73,7 @@ export const REORDER_PROFILE: KnobProfile = {
  */
 export const RACE_BINDINGS: Readonly<Record<string, string>> = {
   REDIS_TIMEOUT_MS: "750",
-  RATE_LIMIT_WRITES: "1000000",
-  // Every request comes from one address, and churn probes read absent ids by design.
-  ABSENT_READS_PER_MINUTE: "1000000",
+  ...ONE_CLIENT_BINDINGS,
   CACHE_TTL_SECONDS: "2",
   STALE_TTL_SECONDS: "1",
   NEGATIVE_TTL_SECONDS: "2",

@@ -7,7 +7,13 @@
 import { startIsolates } from "../consistency/isolates";
 import type { KnobProfile } from "../consistency/knobs";
 import { type CheckOptions, type CheckResult, runCheck } from "../consistency/run";
-import { bundlePath, type PathName, type SuiteStack } from "../consistency/suite";
+import {
+  bundlePath,
+  ONE_CLIENT_BINDINGS,
+  OVERLAP_KNOBS,
+  type PathName,
+  type SuiteStack,
+} from "../consistency/suite";
 import type { EvictionOptions } from "./eviction";
 import { startPrivateCache } from "./private-cache";
 import { DEFAULT_SCHEDULE, parseSchedule, type ScheduledFault } from "./schedule";
@@ -16,10 +22,7 @@ import { DEFAULT_SCHEDULE, parseSchedule, type ScheduledFault } from "./schedule
  * The knobs under the forgetful faults: Postgres latency and jitter so loads overlap writes, Redis
  * jitter far below the timeout; no Postgres stalls, so every stale read is the forgetting's doing.
  */
-export const FORGETFUL_KNOBS: KnobProfile = {
-  redis: { jitterMs: 10 },
-  db: { latencyMs: 5, jitterMs: 15 },
-};
+export const FORGETFUL_KNOBS: KnobProfile = OVERLAP_KNOBS;
 
 /**
  * Worker settings of the forgetful profile: production's entry lifetimes (300 s + 60 s stale), so
@@ -29,8 +32,7 @@ export const FORGETFUL_KNOBS: KnobProfile = {
  */
 export const FORGETFUL_BINDINGS: Readonly<Record<string, string>> = {
   REDIS_TIMEOUT_MS: "750",
-  RATE_LIMIT_WRITES: "1000000",
-  ABSENT_READS_PER_MINUTE: "1000000",
+  ...ONE_CLIENT_BINDINGS,
 };
 
 /**

@@ -9,7 +9,13 @@
 import { startIsolates } from "../consistency/isolates";
 import type { KnobProfile } from "../consistency/knobs";
 import { type CheckOptions, type CheckResult, runCheck } from "../consistency/run";
-import { bundlePath, type PathName, type SuiteStack } from "../consistency/suite";
+import {
+  bundlePath,
+  ONE_CLIENT_BINDINGS,
+  OVERLAP_KNOBS,
+  type PathName,
+  type SuiteStack,
+} from "../consistency/suite";
 import { type ReadMode, startPrivateReplicas } from "./private-replicas";
 
 /** Both read modes, in run order. */
@@ -20,10 +26,7 @@ export const READ_MODES: readonly ReadMode[] = ["strong", "nearest"];
  * the timeout and the staleness bound's slack; no Postgres stalls (every stale read is then the
  * replicas' doing).
  */
-export const REPLICA_KNOBS: KnobProfile = {
-  redis: { jitterMs: 10 },
-  db: { latencyMs: 5, jitterMs: 15 },
-};
+export const REPLICA_KNOBS: KnobProfile = OVERLAP_KNOBS;
 
 /**
  * Worker settings of the replica profile: entries that live 1 s with no stale window, so that an
@@ -35,8 +38,7 @@ export const REPLICA_KNOBS: KnobProfile = {
  */
 export const REPLICA_BINDINGS: Readonly<Record<string, string>> = {
   REDIS_TIMEOUT_MS: "1500",
-  RATE_LIMIT_WRITES: "1000000",
-  ABSENT_READS_PER_MINUTE: "1000000",
+  ...ONE_CLIENT_BINDINGS,
   CACHE_TTL_SECONDS: "1",
   STALE_TTL_SECONDS: "0",
   NEGATIVE_TTL_SECONDS: "1",
