@@ -31,7 +31,7 @@ import {
 import type { PathInfo } from "./report/paths";
 import { type BenchResults, checkTargets, type ScenarioResult } from "./report/results";
 import { readLatest, writeResults } from "./report/write-results";
-import { absentProbing } from "./scenarios/absent-probing";
+import { absentProbing, PROBER_CLIENT } from "./scenarios/absent-probing";
 import { coldStampede } from "./scenarios/cold-stampede";
 import {
   expiringHotKey,
@@ -90,7 +90,7 @@ async function warmUp(cluster: Cluster, paths: readonly BenchPath[]): Promise<vo
   for (const path of paths) {
     for (let i = 0; i < cluster.isolates * 3; i++) {
       await cluster.read(path, WARM_ID);
-      await cluster.read(path, "warm-absent");
+      await cluster.read(path, "warm-absent", { client: PROBER_CLIENT });
     }
     await cluster.write(path, WARM_ID);
     await cluster.read(path, WARM_ID);

@@ -19,8 +19,8 @@ const idOf = (i: number) => `miss-${i}`;
 
 /**
  * The Redis calls the cache itself says the read waited for (`outcome.redisCalls`; paths without
- * an outcome report nothing). The fetch-level count above also includes a background fill whose
- * round trip happened to finish before the response was handed back.
+ * an outcome report nothing). Calls made inside the loader (the absent-id budget's check) are not
+ * among them; the fetch-level count sees those too.
  */
 function awaitedRedis(samples: readonly ReadSample[]): Metrics {
   const counts = samples.flatMap((s) =>

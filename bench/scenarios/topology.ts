@@ -74,6 +74,8 @@ const ROWS: MetricRow[] = [
   { key: "expiredP50", label: "miss after expiry p50 ms" },
   { key: "expiredWorkerP50", label: "miss after expiry p50 ms, in-Worker" },
   { key: "expiredP99", label: "miss after expiry p99 ms" },
+  { key: "expiredCacheP50", label: "miss after expiry: cache time p50 ms (peek + lease)" },
+  { key: "expiredLoadP50", label: "miss after expiry: load time p50 ms (the query)" },
   { key: "stampedeP50", label: `stampede of ${STAMPEDE_SIZE}: p50 ms` },
   { key: "stampedeP99", label: `stampede of ${STAMPEDE_SIZE}: p99 ms` },
   { key: "stampedeLoads", label: "stampede: Postgres loads (max)", digits: 0 },
@@ -134,6 +136,26 @@ function pcts(prefix: string, samples: readonly ReadSample[]): Metrics {
     ),
     [`${prefix}WorkerP50`]: percentile(
       ok.flatMap((s) => (s.answer ? [s.answer.serverMs] : [])),
+      50,
+    ),
+  };
+}
+
+/** p50 of the cache's own time and of the loader's time (core paths report them). */
+function phases(prefix: string, samples: readonly ReadSample[]): Metrics {
+  const outcomes = samples.flatMap((s) =>
+    s.answer?.outcome === undefined ? [] : [s.answer.outcome],
+  );
+  if (outcomes.length === 0) {
+    return {};
+  }
+  return {
+    [`${prefix}CacheP50`]: percentile(
+      outcomes.map((o) => o.cacheMs),
+      50,
+    ),
+    [`${prefix}LoadP50`]: percentile(
+      outcomes.flatMap((o) => (o.loadMs === undefined ? [] : [o.loadMs])),
       50,
     ),
   };
@@ -234,6 +256,7 @@ async function runVariant(variant: TopologyVariant, ctx: TopologyContext): Promi
     ...hit,
     ...pcts("miss", missSamples),
     ...pcts("expired", expiredSamples),
+    ...phases("expired", expiredSamples),
     ...stampede,
     ...stale,
   };
