@@ -49,7 +49,10 @@ function price(p: Product): string {
 }
 
 function ratingText(r: { count: number; average: number | null }): string {
-  return r.average === null ? "no reviews yet" : `${r.average} / 5 (${r.count} reviews)`;
+  if (r.average === null) {
+    return "no reviews yet";
+  }
+  return `${r.average} / 5 (${r.count} ${r.count === 1 ? "review" : "reviews"})`;
 }
 
 // --- paging ------------------------------------------------------------------------------------
