@@ -75,7 +75,7 @@ export const DEFAULT_DELETE_WEIGHTS: Readonly<KindCounts> = {
   value: 1,
   lock: 1,
   marker: 1,
-  group: 3,
+  group: 4,
   watermark: 1,
 };
 
