@@ -7,7 +7,7 @@ import { luaPatches } from "./lua-patch";
 import type { Patch } from "./patch-plugin";
 
 /** A mutant's name. */
-export type MutantName = "M1" | "M2" | "M3" | "M4" | "M5" | "M6" | "M7" | "M8";
+export type MutantName = "M1" | "M2" | "M3" | "M4" | "M5" | "M6" | "M7" | "M8" | "M9";
 
 /**
  * A mutant: what it breaks and how. `marker` is text that its bundle contains and the real
@@ -130,10 +130,32 @@ export const MUTANTS: Readonly<Record<MutantName, Mutant>> = {
     ],
     marker: "-- mutant M8",
   },
+  M9: {
+    name: "M9",
+    description:
+      "a writer creates a lost revision marker: invalidate sets the marker where none is stored, so a late call of an older write leaves a fence below an acknowledged write",
+    patches: luaPatches(INVALIDATE, [
+      {
+        point: "invalidate.marker-present",
+        replaceNextLine: "    if not marker or marker < tonumber(rev) then -- mutant M9",
+      },
+    ]),
+    marker: "-- mutant M9",
+  },
 };
 
 /** Mutant names in order. */
-export const MUTANT_NAMES: readonly MutantName[] = ["M1", "M2", "M3", "M4", "M5", "M6", "M7", "M8"];
+export const MUTANT_NAMES: readonly MutantName[] = [
+  "M1",
+  "M2",
+  "M3",
+  "M4",
+  "M5",
+  "M6",
+  "M7",
+  "M8",
+  "M9",
+];
 
 /**
  * The mutants each fault profile of the checker is built to catch (its default `--mutant`): the

@@ -221,6 +221,7 @@ for i = 1, n do
     changed = changed + redis.call('DEL', KEYS[3 * i - 2])
   else
     local marker = tonumber(redis.call('GET', KEYS[3 * i]) or '')
+    -- @mutation-point invalidate.marker-present
     if marker and marker < tonumber(rev) then
       redis.call('SET', KEYS[3 * i], rev, 'KEEPTTL')
     end
@@ -302,8 +303,8 @@ export const DROP_AND_LEASE: LuaScript = script("dropAndLease", DROP_AND_LEASE_B
 
 /** A writer's invalidation (or a replay): entries, their locks, groups and the watermark in one call. */
 export const INVALIDATE: LuaScript = script("invalidate", INVALIDATE_BODY, {
-  redis: "1c428798a6048b0d5c3d70d29517128124058755",
-  upstash: "54d41b9fc91b18690b564d7421b5123fa669df99",
+  redis: "d8546b547ae00f28d38cbaa2872b610f33026547",
+  upstash: "0683f28d378537757f910dfcb639652c3f81b676",
 });
 
 /** Every script, for tests and for preloading. */
