@@ -1,6 +1,6 @@
 /**
  * Child-process entry for the simulated topology (issue 11): a Redis primary + replica and a
- * Postgres primary + hot standby (`emulators/replication/`), the local stack over them (the Upstash
+ * Postgres primary + hot standby with the local stack over them (`startReplicatedStack`: the Upstash
  * server's read region on the replica, `DATABASE_REPLICA_URL` the standby), the Upstash server's
  * route delays (primary far, read region near) and the Neon route proxy (`neon-route-proxy.ts`).
  *
@@ -9,8 +9,7 @@
  * `{ type: "lag-set" }`); `"close"` (or the parent going away) stops everything.
  */
 
-import { startPostgresPair, startRedisPair } from "../../emulators/replication";
-import { startLocalStack } from "../../emulators/stack";
+import { startReplicatedStack } from "../../emulators/replication";
 import { readWranglerConfig } from "../../harness/wrangler-config";
 import { startNeonRouteProxy } from "./neon-route-proxy";
 
@@ -49,18 +48,11 @@ async function main(): Promise<void> {
   };
   process.on("disconnect", () => void stop());
   const send = (report: TopologyReport) => process.send?.(report);
-  const redis = await startRedisPair({ lagMs: 0 });
-  closers.push(() => redis.close());
-  const postgres = await startPostgresPair({ migrate: true, lagMs: 0 });
-  closers.push(() => postgres.close());
-  const local = await startLocalStack({
-    redisUrl: redis.primaryUrl,
-    redisReplicaUrl: redis.replicaUrl,
-    databaseUrl: postgres.primaryUrl,
-    databaseReplicaUrl: postgres.replicaUrl,
-    cacheKeyPrefix: process.env.BENCH_KEY_PREFIX,
-  });
-  closers.push(() => local.close());
+  const prefix = process.env.BENCH_KEY_PREFIX;
+  const { redis, postgres, local, close } = await startReplicatedStack(
+    prefix === undefined ? {} : { cacheKeyPrefix: prefix },
+  );
+  closers.push(close);
   local.upstash.setRouteDelay({ primaryMs: delays.primaryMs, replicaMs: delays.replicaMs });
   const proxy = await startNeonRouteProxy(
     local.neon.hostPort,

@@ -5,6 +5,7 @@
  * measured.
  */
 import type { FaultSettings } from "../../emulators/shared/faults";
+import { wakeableSleep } from "./wakeable-sleep";
 
 /** The control endpoints (`<server>/__control/faults`) of the Upstash REST and Neon servers. */
 export type KnobUrls = { redisFaultsUrl: string; dbFaultsUrl: string };
@@ -40,15 +41,7 @@ export async function applyKnobs(urls: KnobUrls, profile: KnobProfile): Promise<
   ]);
   let stopped = false;
   let holds = 0;
-  let wake: () => void = () => {};
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const { sleep: pause, wake } = wakeableSleep();
   const stalls = profile.dbStalls;
   const nemesis = (async () => {
     // A short warm-up, so that even a run of a few seconds sees its first stall early.

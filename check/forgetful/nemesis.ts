@@ -14,6 +14,7 @@
 import type { HistoryRecorder } from "../consistency/history";
 import { control } from "../consistency/knobs";
 import { createRng, deriveSeed, type Rng } from "../consistency/prng";
+import { wakeableSleep } from "../consistency/wakeable-sleep";
 import { type EvictionOptions, type EvictionReport, startEviction } from "./eviction";
 import { KEY_KINDS, type KeyKind, type KindCounts, keyKindOf, zeroKinds } from "./key-kinds";
 import type { PrivateRedis, Snapshot } from "./private-redis";
@@ -102,15 +103,8 @@ export function startNemesis(opts: NemesisOptions): ActiveNemesis {
   const rng = createRng(deriveSeed(opts.seed, "forgetful"));
   const started = Date.now();
   let stopped = false;
-  let wake: () => void = () => {};
-  const sleepUntil = (at: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, at - Date.now()));
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const { sleep, wake } = wakeableSleep();
+  const sleepUntil = (at: number) => sleep(at - Date.now());
   const at = (fraction: number) => started + fraction * opts.durationMs;
   const ctx: Ctx = { ...opts, report, rng, stopped: () => stopped, sleepUntil };
   let snapshot: Snapshot | undefined;

@@ -6,6 +6,7 @@
  */
 import type { HistoryRecorder } from "../consistency/history";
 import { createRng, deriveSeed } from "../consistency/prng";
+import { wakeableSleep } from "../consistency/wakeable-sleep";
 
 /** One change of the lags, on the history's clock (ns since its origin). */
 export type LagChange = { t: number; redisLagMs: number; pgLagMs: number };
@@ -64,15 +65,7 @@ export function startLagNemesis(opts: LagNemesisOptions): ActiveLagNemesis {
     await attempt(() => opts.knobs.postgres.setLag(pgLagMs));
   };
   let stopped = false;
-  let wake: () => void = () => {};
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const { sleep: pause, wake } = wakeableSleep();
   const loop = (async () => {
     while (!stopped) {
       await set(rng.int(maxLag + 1), rng.int(maxLag + 1));

@@ -7,11 +7,10 @@
  * standby). Nothing is shared with the other profiles or the machine's own servers, and `close()`
  * stops every process it started.
  */
-import { startPostgresPair, startRedisPair } from "../../emulators/replication";
+import { startReplicatedStack } from "../../emulators/replication";
 import type { PostgresPair } from "../../emulators/replication/postgres-pair";
 import type { RedisPair } from "../../emulators/replication/redis-pair";
 import { CONTROL_PATH } from "../../emulators/shared/faults";
-import { startLocalStack } from "../../emulators/stack";
 import type { KnobUrls } from "../consistency/knobs";
 
 /** Where cache reads run (`READ_CONSISTENCY`, rule 8). */
@@ -44,41 +43,20 @@ export type PrivateReplicasOptions = {
 
 /** Starts both pairs (lag 0) and the stack over them; on failure stops what was started. */
 export async function startPrivateReplicas(opts: PrivateReplicasOptions): Promise<PrivateReplicas> {
-  const closers: Array<() => Promise<void>> = [];
-  const close = async () => {
-    for (const stop of closers.splice(0).reverse()) {
-      await stop().catch((err: unknown) => console.error("[replicas] stop failed:", err));
-    }
+  const { redis, postgres, local, close } = await startReplicatedStack({
+    apiToken: opts.apiToken,
+    cacheKeyPrefix: opts.cacheKeyPrefix,
+    readConsistency: opts.mode,
+  });
+  return {
+    redis,
+    postgres,
+    bindings: local.bindings,
+    databaseUrl: postgres.primaryUrl,
+    knobUrls: {
+      redisFaultsUrl: `${local.upstash.url}${CONTROL_PATH}`,
+      dbFaultsUrl: `${local.neon.url}${CONTROL_PATH}`,
+    },
+    close,
   };
-  try {
-    // Started one after the other: on 2 cores the initdb copy and the Redis sync compete anyway.
-    const redis = await startRedisPair({ lagMs: 0 });
-    closers.push(() => redis.close());
-    const postgres = await startPostgresPair({ migrate: true, lagMs: 0 });
-    closers.push(() => postgres.close());
-    const local = await startLocalStack({
-      redisUrl: redis.primaryUrl,
-      redisReplicaUrl: redis.replicaUrl,
-      databaseUrl: postgres.primaryUrl,
-      databaseReplicaUrl: postgres.replicaUrl,
-      apiToken: opts.apiToken,
-      cacheKeyPrefix: opts.cacheKeyPrefix,
-      readConsistency: opts.mode,
-    });
-    closers.push(() => local.close());
-    return {
-      redis,
-      postgres,
-      bindings: local.bindings,
-      databaseUrl: postgres.primaryUrl,
-      knobUrls: {
-        redisFaultsUrl: `${local.upstash.url}${CONTROL_PATH}`,
-        dbFaultsUrl: `${local.neon.url}${CONTROL_PATH}`,
-      },
-      close,
-    };
-  } catch (err: unknown) {
-    await close();
-    throw err;
-  }
 }

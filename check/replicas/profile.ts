@@ -9,7 +9,7 @@ import type { PathName } from "../consistency/suite";
 import {
   type ActiveLagNemesis,
   type LagChange,
-  type LagKnobs,
+  type LagNemesisOptions,
   type LagReport,
   startLagNemesis,
 } from "./lag-nemesis";
@@ -21,12 +21,7 @@ export type ReplicaRunOptions = {
   /** The path (`real` or a mutant): the verdict's expectation. */
   path: PathName;
   mode: ReadMode;
-  knobs: LagKnobs;
-  /** Pause between lag changes, ms. @default [1000, 3000] */
-  everyMs?: [number, number];
-  /** Highest lag drawn, ms. @default 500 */
-  maxLagMs?: number;
-};
+} & Pick<LagNemesisOptions, "knobs" | "everyMs" | "maxLagMs">;
 
 /** What the profile did and found. */
 export type ReplicaOutcome = {

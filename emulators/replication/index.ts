@@ -22,4 +22,9 @@ export {
   type RedisPairOptions,
   startRedisPair,
 } from "./redis-pair";
+export {
+  type ReplicatedStack,
+  type ReplicatedStackOptions,
+  startReplicatedStack,
+} from "./replicated-stack";
 export { verifyPostgresStandby, verifyRedisReplica } from "./verify";
