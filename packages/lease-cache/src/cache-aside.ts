@@ -272,6 +272,7 @@ export function createCacheAsideWith(
       for (const { key } of entries) {
         warmKeys.cool(key);
       }
+      const knownAtSend = watermark.known;
       const reply = await guard.run(
         INVALIDATE,
         [
@@ -292,10 +293,10 @@ export function createCacheAsideWith(
         // Tried even while the circuit is open: refusing it would keep what the write replaced.
         "essential",
       );
-      watermark.observe(reply.previousWatermark, options.onRegression);
+      watermark.observe(reply.previousWatermark, knownAtSend, options.onRegression);
       if (target.writeId !== undefined) {
         // Redis now holds at least this write's id: a later read that finds less lost it.
-        watermark.observe(Math.max(reply.previousWatermark ?? 0, target.writeId));
+        watermark.raise(target.writeId);
       }
       const syncToken = options.redis.syncToken?.get();
       return { changed: reply.changed, ...(syncToken === undefined ? {} : { syncToken }) };

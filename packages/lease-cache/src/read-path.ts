@@ -217,6 +217,7 @@ class ReadAttempt {
   }
 
   async #readOrLease(): Promise<ReadReply> {
+    const knownAtSend = this.#deps.watermark.known;
     const reply = await this.#deps.guard.run(
       READ_OR_LEASE,
       this.#keys,
@@ -228,7 +229,7 @@ class ReadAttempt {
       this.#counter,
       parseReadReply,
     );
-    this.#deps.watermark.observe(reply.watermark, this.#deps.onRegression);
+    this.#deps.watermark.observe(reply.watermark, knownAtSend, this.#deps.onRegression);
     return reply;
   }
 

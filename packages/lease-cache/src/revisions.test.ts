@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { decodeEntry, parseEnvelope } from "./envelope.js";
 import { revisionKeyOf } from "./keys.js";
 import type { RedisPort } from "./redis-port.js";
-import { isolate } from "./testing/harness.js";
+import { isolate, latch } from "./testing/harness.js";
 import { MemoryRedis } from "./testing/memory-redis.js";
 import type { LoadContext, Loaded, Regression } from "./types.js";
 
@@ -223,6 +223,40 @@ describe("when Redis forgets", () => {
     redis.now += 5_000;
     await writer.cache.get({ key: "t:fourth" }, async () => ({ found: false }));
     expect(regressions).toHaveLength(2);
+  });
+  it("does not take a reply sent before this isolate's own write for a regression", async () => {
+    const regressions: Regression[] = [];
+    const held = latch();
+    let holdNext = false;
+    const port: RedisPort = {
+      evalsha: async (...args) => {
+        const hold = holdNext;
+        holdNext = false;
+        const reply = await redis.evalsha(...args);
+        if (hold) {
+          await held.promise;
+        }
+        return reply;
+      },
+      eval: (...args) => redis.eval(...args),
+    };
+    const { cache, background } = isolate(redis, {
+      port,
+      onRegression: (r) => regressions.push(r),
+    });
+    await cache.invalidate({ keys: [key], writeId: 10 });
+
+    // The read runs at Redis while the watermark is 10; its answer arrives after the write of 11.
+    holdNext = true;
+    const read = cache.get({ key }, async () => ({ found: false }));
+    await Promise.resolve();
+    await cache.invalidate({ keys: ["t:product:other"], writeId: 11 });
+    held.open();
+    await read;
+    await background.drain();
+
+    expect(redis.get("lease-cache:watermark")).toBe("11");
+    expect(regressions).toEqual([]);
   });
 });
 

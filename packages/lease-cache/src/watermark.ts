@@ -37,15 +37,21 @@ export class WatermarkWatch {
   }
 
   /**
-   * Records what a primary answered; on a regression (at most once per cooldown) calls
-   * `onRegression`, the handler of the request that noticed it.
+   * Records what a primary answered to a call sent when this watch knew `knownAtSend` (read
+   * {@link known} just before sending). Only an answer below `knownAtSend` is a regression: a call
+   * sent earlier may have run before this isolate's own write raised the watermark, and its lower
+   * answer is history, not loss. On a regression (at most once per cooldown) calls `onRegression`,
+   * the handler of the request that noticed it.
    */
-  observe(observed: number | undefined, onRegression?: (regression: Regression) => void): void {
-    if (observed !== undefined && observed >= this.#known) {
-      this.#known = observed;
-      return;
+  observe(
+    observed: number | undefined,
+    knownAtSend: number,
+    onRegression?: (regression: Regression) => void,
+  ): void {
+    if (observed !== undefined) {
+      this.raise(observed);
     }
-    if (this.#known === 0) {
+    if (knownAtSend === 0 || (observed !== undefined && observed >= knownAtSend)) {
       return;
     }
     const at = this.#now();
@@ -53,7 +59,14 @@ export class WatermarkWatch {
       return;
     }
     this.#reportedAt = at;
-    onRegression?.({ observed, known: this.#known });
+    onRegression?.({ observed, known: knownAtSend });
+  }
+
+  /** Redis is known to hold at least `watermark` (this isolate's write raised it). */
+  raise(watermark: number): void {
+    if (watermark > this.#known) {
+      this.#known = watermark;
+    }
   }
 }
 
