@@ -233,8 +233,16 @@ export function createCacheAsideWith(
       const typed = (result: CacheResult<unknown>) => result as CacheResult<T>;
       // A bookmarked read must not share a result that another reader's state satisfied.
       const personal = getOptions.minRev !== undefined || getOptions.syncToken !== undefined;
-      if (personal || warmKeys.isWarm(entry.key)) {
+      if (personal) {
         return typed(await readAlone(entry, load, getOptions));
+      }
+      const release = warmKeys.claimAlone(entry.key);
+      if (release !== undefined) {
+        try {
+          return typed(await readAlone(entry, load, getOptions));
+        } finally {
+          release();
+        }
       }
       const joined = await coalescer.join(
         entry.key,

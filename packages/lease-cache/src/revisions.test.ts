@@ -323,22 +323,53 @@ describe("readConsistency: nearest", () => {
 });
 
 describe("warm keys", () => {
-  it("let concurrent hits each make their own single call instead of queueing", async () => {
+  async function warmIsolate() {
     await cached(1);
-    const { cache } = isolate(redis);
-    await cache.get(
+    const warm = isolate(redis);
+    await warm.cache.get(
       { key },
       versionedLoader(() => found(1)),
     );
     redis.calls.length = 0;
-    const results = await Promise.all(
-      [1, 2, 3].map(() =>
+    return warm;
+  }
+  const readsOf = (cache: ReturnType<typeof isolate>["cache"], n: number) =>
+    Promise.all(
+      Array.from({ length: n }, () =>
         cache.get(
           { key },
           versionedLoader(() => found(1)),
         ),
       ),
     );
+
+  it("let two concurrent hits each make their own single call instead of queueing", async () => {
+    const { cache } = await warmIsolate();
+    const results = await readsOf(cache, 2);
+    expect(results.map((r) => r.outcome.status)).toEqual(["hit", "hit"]);
+    expect(redis.calls).toEqual(["readOrLease", "readOrLease"]);
+  });
+
+  it("batch a flood of hits behind the one read running alone: five reads, three calls", async () => {
+    const { cache } = await warmIsolate();
+    const results = await readsOf(cache, 5);
+    // One read alone, one batch started beside it, and a batch of three that waited for it.
+    expect(results.map((r) => r.outcome.status)).toEqual([
+      "hit",
+      "hit",
+      "hit",
+      "coalesced",
+      "coalesced",
+    ]);
+    expect(redis.calls).toEqual(["readOrLease", "readOrLease", "readOrLease"]);
+  });
+
+  it("give the read-alone slot back when a read is over", async () => {
+    const { cache } = await warmIsolate();
+    await readsOf(cache, 5);
+    redis.calls.length = 0;
+    // With the slot still taken, the third read would follow the second's batch: two calls.
+    const results = await readsOf(cache, 3);
     expect(results.map((r) => r.outcome.status)).toEqual(["hit", "hit", "hit"]);
     expect(redis.calls).toEqual(["readOrLease", "readOrLease", "readOrLease"]);
   });
