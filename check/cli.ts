@@ -10,7 +10,8 @@
  * all; forgetful: a private Redis that is evicted, has keys deleted, is flushed and restored from
  * an older snapshot, see `check/forgetful/`; its default mutants are M5 and M6),
  * `replicas`: private Redis and Postgres replicas whose lag changes every 1–3 s, each path in both
- * read modes, see `check/replicas/`; its default mutant is M8),
+ * read modes, see `check/replicas/`; its default mutant is M8; `late-replies`: Redis answers
+ * 0–80 ms after the command ran, `LATE_REPLY_PROFILE`; its default mutant is M10),
  * `--modes strong,nearest` (replicas: the read modes, default both),
  * `--schedule LIST` (forgetful: the faults as fractions of the duration, default
  * `DEFAULT_SCHEDULE`), `--restore-mode held|outage` (forgetful, default held), `--cron-period S`
@@ -24,7 +25,13 @@ import { startRunStack } from "../harness/run-stack";
 import { CRON_PERIOD_MS } from "./consistency/cron";
 import { formatReport, verdictOf, writeJsonReport } from "./consistency/report";
 import { type CheckResult, runCheck } from "./consistency/run";
-import { type PathName, RACE_BINDINGS, RACE_PROFILE, runSuite } from "./consistency/suite";
+import {
+  LATE_REPLY_PROFILE,
+  type PathName,
+  RACE_BINDINGS,
+  RACE_PROFILE,
+  runSuite,
+} from "./consistency/suite";
 import { urlTarget } from "./consistency/target";
 import { DEFAULT_SCHEDULE, parseSchedule, type ScheduledFault } from "./forgetful/schedule";
 import {
@@ -62,14 +69,15 @@ if (![seed, durationMs, isolates].every((n) => Number.isInteger(n) && n >= 0) ||
 }
 const forgetful = values.profile === "forgetful";
 const replicas = values.profile === "replicas";
+const lateReplies = values.profile === "late-replies";
 const cronPeriodMs =
   values["cron-period"] === undefined
     ? forgetful
       ? FORGETFUL_CRON_PERIOD_MS
       : CRON_PERIOD_MS
     : Number(values["cron-period"]) * 1000;
-if (!["race", "calm", "forgetful", "replicas"].includes(values.profile)) {
-  console.error("--profile must be race, calm, forgetful or replicas");
+if (!["race", "calm", "forgetful", "replicas", "late-replies"].includes(values.profile)) {
+  console.error("--profile must be race, calm, forgetful, replicas or late-replies");
   process.exit(2);
 }
 if (!(cronPeriodMs > 0) || !["held", "outage"].includes(values["restore-mode"])) {
@@ -82,7 +90,9 @@ const schedule = parseScheduleOrExit(values.schedule);
 const modes = parseModes(values.modes);
 const mutants = parseMutants(
   values.mutant ??
-    MUTANTS_BY_PROFILE[forgetful ? "forgetful" : replicas ? "replicas" : "race"].join(","),
+    MUTANTS_BY_PROFILE[
+      forgetful ? "forgetful" : replicas ? "replicas" : lateReplies ? "late-replies" : "race"
+    ].join(","),
 );
 const say = (line: string) => console.log(`[check] ${line}`);
 
@@ -126,7 +136,7 @@ if (baseUrl === undefined) {
               isolates,
               // M2 skips every 100th invalidation of an isolate: make sure each isolate skips a few.
               minWrites: { M2: 400 * isolates },
-              profile: values.profile === "calm" ? {} : RACE_PROFILE,
+              profile: suiteKnobs(),
               cronPeriodMs,
               onResult: print,
             })),
@@ -192,7 +202,12 @@ function profileMeta(): Record<string, unknown> {
       restoreMode: values["restore-mode"],
     };
   }
-  return { name: values.profile, knobs: values.profile === "calm" ? {} : RACE_PROFILE };
+  return { name: values.profile, knobs: suiteKnobs() };
+}
+
+/** The knobs of the race, calm and late-replies profiles. */
+function suiteKnobs() {
+  return values.profile === "calm" ? {} : lateReplies ? LATE_REPLY_PROFILE : RACE_PROFILE;
 }
 
 function parseScheduleOrExit(text: string): ScheduledFault[] {

@@ -45,6 +45,17 @@ export const REORDER_PROFILE: KnobProfile = {
 };
 
 /**
+ * Answers that come back late: Redis replies wait 0–80 ms after the command ran, so a request's
+ * read can reach Redis before a write's invalidation and be answered after the write was
+ * acknowledged. The race M10 (coalescing that joins the running batch) loses: a request that
+ * arrived after the acknowledgement shares that older answer.
+ */
+export const LATE_REPLY_PROFILE: KnobProfile = {
+  redis: { replyJitterMs: 80 },
+  db: { latencyMs: 5, jitterMs: 15 },
+};
+
+/**
  * Worker settings every profile needs because every request of a run comes from one address: no
  * write rate limit, and no absent-read budget (churn probes and lost cached misses read absent ids
  * by design).

@@ -7,7 +7,7 @@ import { luaPatches } from "./lua-patch";
 import type { Patch } from "./patch-plugin";
 
 /** A mutant's name. */
-export type MutantName = "M1" | "M2" | "M3" | "M4" | "M5" | "M6" | "M7" | "M8" | "M9";
+export type MutantName = "M1" | "M2" | "M3" | "M4" | "M5" | "M6" | "M7" | "M8" | "M9" | "M10";
 
 /**
  * A mutant: what it breaks and how. `marker` is text that its bundle contains and the real
@@ -142,6 +142,18 @@ export const MUTANTS: Readonly<Record<MutantName, Mutant>> = {
     ]),
     marker: "-- mutant M9",
   },
+  M10: {
+    name: "M10",
+    description:
+      "coalescing joins the running batch: a request shares a Redis read (and load) that was sent before it arrived, so it can be answered with what a write it saw acknowledged replaced",
+    patches: [
+      {
+        point: "coalesce.join-open-batch",
+        replaceNextLine: "    const open = queue.next ?? queue.running; // mutant M10",
+      },
+    ],
+    marker: "queue.next ?? queue.running",
+  },
 };
 
 /** Mutant names in order. */
@@ -155,17 +167,20 @@ export const MUTANT_NAMES: readonly MutantName[] = [
   "M7",
   "M8",
   "M9",
+  "M10",
 ];
 
 /**
  * The mutants each fault profile of the checker is built to catch (its default `--mutant`): the
  * race knobs catch the fill, invalidation, signal and write-back mutants; only a Redis that
- * forgets catches M5 and M6, and only lagging replicas catch M8.
+ * forgets catches M5 and M6, only lagging replicas catch M8, and only answers that arrive late
+ * (after a write was acknowledged) catch M10.
  */
 export const MUTANTS_BY_PROFILE: Readonly<
-  Record<"race" | "forgetful" | "replicas", readonly MutantName[]>
+  Record<"race" | "forgetful" | "replicas" | "late-replies", readonly MutantName[]>
 > = {
   race: ["M1", "M2", "M3", "M4", "M7"],
   forgetful: ["M5", "M6"],
   replicas: ["M8"],
+  "late-replies": ["M10"],
 };

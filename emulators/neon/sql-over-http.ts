@@ -143,6 +143,7 @@ export function createSqlHandler(options: SqlHandlerOptions): SqlHandler {
       }
       return;
     }
+    await faults.delayReply();
     if (mode === "lost-response") {
       // The transaction has committed; the client only loses the answer.
       req.socket.destroy();

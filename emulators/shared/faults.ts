@@ -27,6 +27,12 @@ export type FaultSettings = {
   latencyMs: number;
   /** Uniform random extra delay in [0, jitterMs), in ms. @default 0 */
   jitterMs: number;
+  /**
+   * Uniform random delay in [0, replyJitterMs) after a request ran and before its answer is sent
+   * (the return leg of a round trip: the client learns late what already happened), in ms.
+   * @default 0
+   */
+  replyJitterMs: number;
   /** See {@link FaultMode}. @default "none" */
   mode: FaultMode;
   /** Probability in [0, 1] that `mode` applies to a matching request. @default 1 */
@@ -45,6 +51,7 @@ export type FaultSettings = {
 export const DEFAULT_FAULTS: Readonly<FaultSettings> = Object.freeze({
   latencyMs: 0,
   jitterMs: 0,
+  replyJitterMs: 0,
   mode: "none",
   probability: 1,
   match: [],
@@ -88,9 +95,11 @@ export class FaultController {
     if (!MODES.has(next.mode)) {
       throw new TypeError(`unknown fault mode ${String(next.mode)}`);
     }
-    for (const n of [next.latencyMs, next.jitterMs, next.probability]) {
+    for (const n of [next.latencyMs, next.jitterMs, next.replyJitterMs, next.probability]) {
       if (typeof n !== "number" || !Number.isFinite(n) || n < 0) {
-        throw new TypeError("latencyMs, jitterMs and probability must be non-negative numbers");
+        throw new TypeError(
+          "latencyMs, jitterMs, replyJitterMs and probability must be non-negative numbers",
+        );
       }
     }
     if (!Array.isArray(next.match) || next.match.some((m) => typeof m !== "string")) {
@@ -114,6 +123,14 @@ export class FaultController {
     const ms = latencyMs + (jitterMs > 0 ? Math.random() * jitterMs : 0);
     if (ms > 0) {
       await new Promise((resolve) => setTimeout(resolve, ms));
+    }
+  }
+
+  /** Waits for the configured reply delay (`replyJitterMs`), once a request ran. */
+  async delayReply(): Promise<void> {
+    const { replyJitterMs } = this.#settings;
+    if (replyJitterMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * replyJitterMs));
     }
   }
 

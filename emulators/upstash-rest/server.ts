@@ -250,6 +250,7 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
   }
   try {
     const served = await serve(context, route, plans, base64Requested(req), incoming ?? 0);
+    await context.faults.delayReply();
     if (mode === "lost-response") {
       req.socket.destroy(); // the commands ran; the client never hears about it
       return;

@@ -51,6 +51,9 @@ export class Coalescer<R> {
     const queue = this.#queues.get(key) ?? {};
     this.#queues.set(key, queue);
 
+    // A request joins only a batch that has not started: the running one's read was sent before
+    // it arrived.
+    // @mutation-point coalesce.join-open-batch
     const open = queue.next;
     if (open !== undefined) {
       const shared = await withDeadline(open.result, deadlineMs);
