@@ -14,6 +14,7 @@ import { bundleWorker } from "../harness/bundle-worker";
 import { parseArgs, USAGE } from "./lib/args";
 import { type BenchStack, ROOT, startBenchStack } from "./lib/bench-stack";
 import { type Cluster, startWorkerdCluster } from "./lib/cluster";
+import { type DispatchFloor, dispatchFloor } from "./lib/dispatch-floor";
 import { startNodeCluster } from "./lib/node-cluster";
 import { type RelayHandle, startRelay } from "./lib/relay";
 import { percentile } from "./lib/summary";
@@ -23,6 +24,7 @@ import { REDIS_TCP_BINDING } from "./paths/bentocache";
 import { BENCH_PATHS, type BenchHost, type BenchPath, PATH_HOSTS } from "./protocol";
 import {
   factsLine,
+  floorParagraph,
   resultsTable,
   targetsTable,
   topologyTable,
@@ -38,10 +40,10 @@ import {
   expiringHotKeyNoStale,
   SHORT_TTL_SECONDS,
 } from "./scenarios/expiring-hot-key";
-import { flashSale } from "./scenarios/flash-sale";
+import { FLASH_READERS, flashSale } from "./scenarios/flash-sale";
 import { hitLatency } from "./scenarios/hit-latency";
 import { missLatency } from "./scenarios/miss-latency";
-import { readWriteMix } from "./scenarios/read-write-mix";
+import { MIX_CLIENTS, readWriteMix } from "./scenarios/read-write-mix";
 import { type ClusterKind, freshState, type Metrics, type Scenario } from "./scenarios/scenario";
 import { staleFillRace } from "./scenarios/stale-fill-race";
 import {
@@ -65,6 +67,9 @@ const SCENARIOS: readonly Scenario[] = [
   expiringHotKeyNoStale,
 ];
 const WARM_ID = "warm-1";
+/** How long each no-I/O floor runs (`lib/dispatch-floor.ts`). */
+const FLOOR_MS = 3_000;
+const FLOOR_QUICK_MS = 1_000;
 /** npm packages whose version the results name, by path. */
 const PEER_PACKAGES: Partial<Record<BenchPath, string>> = {
   cachified: "@epic-web/cachified",
@@ -154,6 +159,7 @@ async function main(): Promise<void> {
 
   const scenarios: ScenarioResult[] = [];
   const overhead: Partial<Record<BenchHost, number | null>> = {};
+  let floors: DispatchFloor[] | undefined;
   let topology: TopologyResult | undefined;
   try {
     await stack.setLatency(options.redisMs, options.dbMs, {
@@ -200,6 +206,14 @@ async function main(): Promise<void> {
           paths.filter((p) => PATH_HOSTS[p] === host),
         );
         overhead[host] ??= await dispatchOverhead(cluster);
+        if (host === "workerd" && kind === "default" && floors === undefined) {
+          progress("no-I/O floor at the mix's and the flash sale's concurrency");
+          const ms = options.quick ? FLOOR_QUICK_MS : FLOOR_MS;
+          floors = [
+            await dispatchFloor(cluster, MIX_CLIENTS, ms),
+            await dispatchFloor(cluster, FLASH_READERS, ms),
+          ];
+        }
       }
       return clusters;
     };
@@ -256,6 +270,7 @@ async function main(): Promise<void> {
   await report(stack, {
     scenarios,
     topology,
+    floors,
     paths,
     overhead,
     loadBefore,
@@ -304,6 +319,7 @@ async function topologyRun(
 
 type Collected = {
   topology: TopologyResult | undefined;
+  floors: DispatchFloor[] | undefined;
   scenarios: ScenarioResult[];
   paths: readonly BenchPath[];
   overhead: Partial<Record<BenchHost, number | null>>;
@@ -348,7 +364,8 @@ async function report(stack: BenchStack, run: Collected): Promise<void> {
         }),
     scenarios: run.scenarios,
     ...(run.topology === undefined ? {} : { topology: run.topology }),
-    targets: checkTargets(run.scenarios, run.paths, previous?.throughput),
+    ...(run.floors === undefined ? {} : { floors: run.floors }),
+    targets: checkTargets(run.scenarios, run.paths, previous?.throughput, run.floors),
     ...(previous?.throughput === undefined ? {} : { throughput: previous.throughput }),
     durationSeconds: (performance.now() - began) / 1000,
   };
@@ -363,6 +380,7 @@ async function report(stack: BenchStack, run: Collected): Promise<void> {
       "",
       targetsTable(results),
       "",
+      ...(results.floors === undefined ? [] : [floorParagraph(results), ""]),
       ...(results.topology === undefined
         ? []
         : [topologyTable(results.topology), "", topologyTargetsTable(results.topology), ""]),

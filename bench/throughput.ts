@@ -162,6 +162,7 @@ async function main(): Promise<void> {
           latest.scenarios,
           latest.paths.map((p) => p.id),
           result,
+          latest.floors,
         ),
       });
     }

@@ -6,6 +6,7 @@
  */
 import {
   factsLine,
+  floorParagraph,
   resultsTable,
   targetsTable,
   topologyTable,
@@ -56,6 +57,7 @@ export function benchDocsSection(results: BenchResults): string {
     "",
     targetsTable(results),
     "",
+    ...(results.floors === undefined ? [] : [floorParagraph(results), ""]),
     ...(results.topology === undefined
       ? ["**Simulated topology**: not run in this run."]
       : [topologyTable(results.topology), "", topologyTargetsTable(results.topology)]),

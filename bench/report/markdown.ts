@@ -106,3 +106,20 @@ export function factsLine(results: BenchResults): string {
     `run took ${results.durationSeconds.toFixed(0)} s`,
   ].join(" · ");
 }
+
+/** The no-I/O floors, one sentence each (empty when not measured). */
+export function floorParagraph(results: BenchResults): string {
+  const floors = results.floors ?? [];
+  if (floors.length === 0) {
+    return "";
+  }
+  const each = floors.map(
+    (f) =>
+      `${f.clients} clients: p50 ${cell(f.p50Ms, 1)} ms, p99 ${cell(f.p99Ms, 1)} ms, ${f.requestsPerSecond.toFixed(0)} requests / s`,
+  );
+  return [
+    "**No-I/O floor** (the same isolates answering `GET /stats`, which makes no outbound request,",
+    `in closed loops; see [Reading the numbers](#reading-the-numbers)): ${each.join("; ")}.`,
+    "No read path can answer that many clients faster on this machine.",
+  ].join(" ");
+}

@@ -17,7 +17,8 @@ import {
 } from "./scenario";
 
 const PRODUCTS = 20;
-const CLIENTS = 16;
+/** Concurrent clients of the mix. */
+export const MIX_CLIENTS = 16;
 const WRITE_SHARE = 0.1;
 const HOT_SHARE = 0.5;
 const idOf = (i: number) => `mix-${i}`;
@@ -25,8 +26,8 @@ const idOf = (i: number) => `mix-${i}`;
 /** See the module comment. */
 export const readWriteMix: Scenario = {
   id: "mix",
-  title: `Read/write mix (90/10, ${PRODUCTS} products with a hot one, ${CLIENTS} clients)`,
-  description: `${CLIENTS} clients, ${WRITE_SHARE * 100}% writes, ${HOT_SHARE * 100}% of operations on one hot product; the operation sequence is seeded.`,
+  title: `Read/write mix (90/10, ${PRODUCTS} products with a hot one, ${MIX_CLIENTS} clients)`,
+  description: `${MIX_CLIENTS} clients, ${WRITE_SHARE * 100}% writes, ${HOT_SHARE * 100}% of operations on one hot product; the operation sequence is seeded.`,
   cluster: "default",
   rows: [
     { key: "opsPerSecond", label: "throughput, operations / s", ratio: true, digits: 0 },
@@ -53,11 +54,11 @@ export const readWriteMix: Scenario = {
     const durationMs = ctx.options.quick ? 3000 : 6000;
     const reads: (ReadSample & { id: string })[] = [];
     const writes: (WriteSample & { id: string })[] = [];
-    const randoms = Array.from({ length: CLIENTS }, (_, c) =>
+    const randoms = Array.from({ length: MIX_CLIENTS }, (_, c) =>
       seededRandom(ctx.options.seed * 1000 + c),
     );
     const started = performance.now();
-    await concurrentClients(CLIENTS, async (client) => {
+    await concurrentClients(MIX_CLIENTS, async (client) => {
       if (performance.now() - started >= durationMs) {
         return false;
       }
