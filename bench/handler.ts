@@ -9,6 +9,7 @@
  * - `GET /gate/T/reached` → {@link GateAnswer} once the gated read's loader has read Postgres.
  * - `GET /stats`, `POST /stats/reset`: the isolate's exact round-trip counters (`worker-stats.ts`)
  *   and the state of the core's circuit breaker.
+ * - `GET /floor/one-get`: one plain Upstash REST `GET` and nothing else (the one-round-trip floor).
  *
  * `serverMs` is the time from the handler's start to its answer on the host's clock (workerd
  * advances it across I/O).
@@ -18,7 +19,7 @@ import { PRODUCT_ID_PATTERN } from "../src/db/product-id";
 import { parseEnv } from "../src/env";
 import { NaiveGaveUpError } from "./naive-cache";
 import type { BenchPathImpl, PathContext, ReadHooks, WriteChange } from "./paths/path";
-import { BENCH_PATHS, type BenchPath, type GateAnswer } from "./protocol";
+import { BENCH_PATHS, type BenchPath, FLOOR_KEY, FLOOR_ROUTES, type GateAnswer } from "./protocol";
 import {
   installFetchCounter,
   readStats,
@@ -138,6 +139,10 @@ export function createBenchHandler(paths: Partial<Record<BenchPath, BenchPathImp
       resetStats();
       return json(200, { ...readStats(), breaker });
     }
+    if (pathname === FLOOR_ROUTES["one-get"] && request.method === "GET") {
+      const { result } = await withRequestScope("read", () => oneGet(config));
+      return json(200, { status: result });
+    }
     const gateMatch = GATE_ROUTE.exec(pathname);
     if (gateMatch?.[1] !== undefined) {
       return gateRequest(gateMatch[1], gateMatch[2], request.method);
@@ -190,6 +195,20 @@ export function createBenchHandler(paths: Partial<Record<BenchPath, BenchPathImp
       });
     }
   };
+}
+
+/** One Upstash REST `GET` of {@link FLOOR_KEY} with a plain `fetch`: the HTTP status it got. */
+async function oneGet(config: {
+  UPSTASH_REDIS_REST_URL: string;
+  UPSTASH_REDIS_REST_TOKEN: string;
+}): Promise<number> {
+  const response = await fetch(config.UPSTASH_REDIS_REST_URL, {
+    method: "POST",
+    headers: { authorization: `Bearer ${config.UPSTASH_REDIS_REST_TOKEN}` },
+    body: JSON.stringify(["GET", FLOOR_KEY]),
+  });
+  await response.text();
+  return response.status;
 }
 
 async function gateRequest(token: string, action: string | undefined, method: string) {

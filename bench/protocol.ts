@@ -72,3 +72,15 @@ export type IsolateStats = {
   /** Bench requests handled since the last reset. */
   requests: number;
 };
+
+/**
+ * The floor probes (`lib/dispatch-floor.ts`): `none` makes no outbound request (`GET /stats`),
+ * `one-get` exactly one Upstash REST `GET` of a fixed key, with a plain `fetch` and nothing else.
+ */
+export const FLOOR_ROUTES = { none: "/stats", "one-get": "/floor/one-get" } as const;
+
+/** A floor probe's kind. */
+export type FloorKind = keyof typeof FLOOR_ROUTES;
+
+/** The key the `one-get` probe reads (it never exists: the answer is a nil). */
+export const FLOOR_KEY = "bench:floor";

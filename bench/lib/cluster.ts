@@ -7,14 +7,16 @@
 import { Agent, request } from "node:http";
 import { dirname } from "node:path";
 import { Miniflare } from "miniflare";
-import type {
-  BenchHost,
-  BenchPath,
-  GateAnswer,
-  IsolateStats,
-  KindCalls,
-  ReadAnswer,
-  WriteAnswer,
+import {
+  type BenchHost,
+  type BenchPath,
+  FLOOR_ROUTES,
+  type FloorKind,
+  type GateAnswer,
+  type IsolateStats,
+  type KindCalls,
+  type ReadAnswer,
+  type WriteAnswer,
 } from "../protocol";
 
 /** One timed request. Times are `performance.now()` of this process (one monotonic clock). */
@@ -76,8 +78,11 @@ export type Cluster = {
   gateReached(isolate: number, token: string): Promise<GateAnswer>;
   /** Lets the gated read `token` on `isolate` go on. */
   gateRelease(isolate: number, token: string): Promise<void>;
-  /** Latency of `GET /stats` (no outbound I/O): the harness's own dispatch overhead, in ms. */
-  ping(): Promise<number>;
+  /**
+   * Latency of a floor probe (`FLOOR_ROUTES`), in ms; by default `GET /stats`, with no outbound
+   * I/O: the harness's own dispatch overhead.
+   */
+  ping(kind?: FloorKind): Promise<number>;
   /** Zeroes every isolate's counters. */
   resetStats(): Promise<void>;
   /**
@@ -253,10 +258,13 @@ export function clusterClient(
     async gateRelease(isolate, token) {
       await control(isolate, "POST", `/gate/${token}/release`);
     },
-    async ping() {
+    async ping(kind: FloorKind = "none") {
       const isolate = next();
       const started = performance.now();
-      await send(isolate, "GET", "/stats");
+      const { status } = await send(isolate, "GET", FLOOR_ROUTES[kind]);
+      if (status !== 200) {
+        throw new Error(`floor probe ${kind} answered ${status}`);
+      }
       return performance.now() - started;
     },
     async resetStats() {

@@ -1,24 +1,34 @@
 /**
- * The closed-loop floor of this machine: `clients` concurrent requests that make no outbound I/O
- * (`GET /stats` of the same isolates), each client sending its next as soon as one is answered.
- * No read path can be faster under the same number of clients, since every read also crosses this
- * dispatch and then does its own work: it is what the mix's and the flash sale's read latencies
- * should be read against, besides the sequential hit.
+ * The closed-loop floors of this machine: `clients` concurrent requests to the same isolates, each
+ * client sending its next as soon as one is answered, that do nothing but cross the dispatch
+ * (`none`: `GET /stats`) or cross it and make exactly one Upstash REST `GET` (`one-get`, a plain
+ * `fetch`). No read path can be faster under the same number of clients than `none`, and no path
+ * that makes a Redis round trip per read can be faster than `one-get`: they are what the mix's and
+ * the flash sale's read latencies should be read against, besides the sequential hit.
  */
+import type { FloorKind } from "../protocol";
 import type { Cluster } from "./cluster";
 import { percentile } from "./summary";
 
 /** One floor measurement. */
 export type DispatchFloor = {
+  kind: FloorKind;
   clients: number;
   p50Ms: number | null;
   p99Ms: number | null;
   requestsPerSecond: number;
 };
 
-/** Runs `clients` closed loops of no-I/O requests for `durationMs` (see the module comment). */
+/** What each floor kind does, for tables. */
+export const FLOOR_LABELS: Readonly<Record<FloorKind, string>> = {
+  none: "no I/O",
+  "one-get": "one Redis GET",
+};
+
+/** Runs `clients` closed loops of `kind` probes for `durationMs` (see the module comment). */
 export async function dispatchFloor(
   cluster: Cluster,
+  kind: FloorKind,
   clients: number,
   durationMs: number,
 ): Promise<DispatchFloor> {
@@ -28,12 +38,13 @@ export async function dispatchFloor(
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < until) {
-        latencies.push(await cluster.ping());
+        latencies.push(await cluster.ping(kind));
       }
     }),
   );
   const elapsedS = (performance.now() - started) / 1000;
   return {
+    kind,
     clients,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),

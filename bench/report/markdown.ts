@@ -1,4 +1,5 @@
 /** The markdown tables: printed on stdout by the bench and rendered into `docs/benchmarks.md`. */
+import { FLOOR_LABELS } from "../lib/dispatch-floor";
 import { ratio } from "../lib/summary";
 import type { TopologyResult } from "../scenarios/topology";
 import { columnLabel, type PathInfo } from "./paths";
@@ -107,7 +108,7 @@ export function factsLine(results: BenchResults): string {
   ].join(" · ");
 }
 
-/** The no-I/O floors, one sentence each (empty when not measured). */
+/** The floors, one clause each (empty when not measured). */
 export function floorParagraph(results: BenchResults): string {
   const floors = results.floors ?? [];
   if (floors.length === 0) {
@@ -115,11 +116,13 @@ export function floorParagraph(results: BenchResults): string {
   }
   const each = floors.map(
     (f) =>
-      `${f.clients} clients: p50 ${cell(f.p50Ms, 1)} ms, p99 ${cell(f.p99Ms, 1)} ms, ${f.requestsPerSecond.toFixed(0)} requests / s`,
+      `${FLOOR_LABELS[f.kind]}, ${f.clients} clients: p50 ${cell(f.p50Ms, 1)} ms, p99 ${cell(f.p99Ms, 1)} ms, ${f.requestsPerSecond.toFixed(0)} requests / s`,
   );
   return [
-    "**No-I/O floor** (the same isolates answering `GET /stats`, which makes no outbound request,",
-    `in closed loops; see [Reading the numbers](#reading-the-numbers)): ${each.join("; ")}.`,
-    "No read path can answer that many clients faster on this machine.",
+    "**Floors** (closed loops on the same isolates of requests that make no outbound call,",
+    "`GET /stats`, or exactly one Upstash REST `GET` with a plain `fetch`; see",
+    `[Reading the numbers](#reading-the-numbers)): ${each.join("; ")}. No read path answers that`,
+    "many clients faster than the first on this machine, and none that makes a Redis round trip per",
+    "read faster than the second.",
   ].join(" ");
 }
