@@ -140,8 +140,14 @@ export function createBenchHandler(paths: Partial<Record<BenchPath, BenchPathImp
       return json(200, { ...readStats(), breaker });
     }
     if (pathname === FLOOR_ROUTES["one-get"] && request.method === "GET") {
-      const { result } = await withRequestScope("read", () => oneGet(config));
-      return json(200, { status: result });
+      try {
+        const { result } = await withRequestScope("read", () => oneGet(config));
+        return json(result === 200 ? 200 : 502, { status: result });
+      } catch (err: unknown) {
+        return json(502, {
+          error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        });
+      }
     }
     const gateMatch = GATE_ROUTE.exec(pathname);
     if (gateMatch?.[1] !== undefined) {

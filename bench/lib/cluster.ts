@@ -261,9 +261,9 @@ export function clusterClient(
     async ping(kind: FloorKind = "none") {
       const isolate = next();
       const started = performance.now();
-      const { status } = await send(isolate, "GET", FLOOR_ROUTES[kind]);
+      const { status, text } = await send(isolate, "GET", FLOOR_ROUTES[kind]);
       if (status !== 200) {
-        throw new Error(`floor probe ${kind} answered ${status}`);
+        throw new Error(`floor probe ${kind} answered ${status}: ${text.slice(0, 200)}`);
       }
       return performance.now() - started;
     },

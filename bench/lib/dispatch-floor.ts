@@ -17,6 +17,9 @@ export type DispatchFloor = {
   p50Ms: number | null;
   p99Ms: number | null;
   requestsPerSecond: number;
+  /** Probes that failed (not in the latencies); the first failure's message in `firstError`. */
+  errors: number;
+  firstError?: string;
 };
 
 /** What each floor kind does, for tables. */
@@ -33,12 +36,19 @@ export async function dispatchFloor(
   durationMs: number,
 ): Promise<DispatchFloor> {
   const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
   const started = performance.now();
   const until = started + durationMs;
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < until) {
-        latencies.push(await cluster.ping(kind));
+        try {
+          latencies.push(await cluster.ping(kind));
+        } catch (err: unknown) {
+          errors += 1;
+          firstError ??= err instanceof Error ? err.message : String(err);
+        }
       }
     }),
   );
@@ -49,5 +59,7 @@ export async function dispatchFloor(
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     requestsPerSecond: latencies.length / elapsedS,
+    errors,
+    ...(firstError === undefined ? {} : { firstError }),
   };
 }

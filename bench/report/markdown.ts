@@ -116,7 +116,7 @@ export function floorParagraph(results: BenchResults): string {
   }
   const each = floors.map(
     (f) =>
-      `${FLOOR_LABELS[f.kind]}, ${f.clients} clients: p50 ${cell(f.p50Ms, 1)} ms, p99 ${cell(f.p99Ms, 1)} ms, ${f.requestsPerSecond.toFixed(0)} requests / s`,
+      `${FLOOR_LABELS[f.kind]}, ${f.clients} clients: p50 ${cell(f.p50Ms, 1)} ms, p99 ${cell(f.p99Ms, 1)} ms, ${f.requestsPerSecond.toFixed(0)} requests / s${f.errors > 0 ? `, ${f.errors} failed` : ""}`,
   );
   return [
     "**Floors** (closed loops on the same isolates of requests that make no outbound call,",
