@@ -48,6 +48,9 @@ export async function startBenchStack(): Promise<BenchStack> {
   const child = await startStackChild();
   const { stack } = child;
   const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
+  // pg-pool re-emits an error of a client it is still ending (a FORCE-dropped database terminates
+  // it) on the pool: without a listener that is an uncaught exception.
+  pool.on("error", () => {});
   const reset = () =>
     Promise.all([
       controlFaults(stack.redisFaultsUrl, { method: "DELETE" }),

@@ -51,6 +51,9 @@ export async function startTopologyStack(
   const ready: TopologyReady = first;
   const command = (message: TopologyCommand) => proc.send(message);
   const pool = new pg.Pool({ connectionString: ready.databaseUrl, max: 2 });
+  // pg-pool re-emits an error of a client it is still ending (a FORCE-dropped database terminates
+  // it) on the pool: without a listener that is an uncaught exception.
+  pool.on("error", () => {});
   return {
     bindings: ready.bindings,
     upstash: ready.upstash,

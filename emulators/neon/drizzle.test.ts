@@ -102,6 +102,10 @@ beforeAll(async () => {
   await db.direct.query(DDL);
   direct = new pg.Pool(db.pgConfig);
   wsPool = new Pool({ connectionString: db.connectionString });
+  // pg-pool re-emits an error of a client it is still ending (a FORCE-dropped database terminates
+  // it) on the pool: without a listener that is an uncaught exception.
+  direct.on("error", () => {});
+  wsPool.on("error", () => {});
 });
 
 afterAll(async () => {

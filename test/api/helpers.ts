@@ -68,7 +68,12 @@ export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(
   text: string,
   params: unknown[] = [],
 ): Promise<T[]> {
-  pool ??= new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
+  if (pool === undefined) {
+    pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
+    // pg-pool re-emits an error of a client it is still ending (a FORCE-dropped database terminates
+    // it) on the pool: without a listener that is an uncaught exception.
+    pool.on("error", () => {});
+  }
   return (await pool.query<T>(text, params)).rows;
 }
 

@@ -19,6 +19,9 @@ let w: WorkerHandle;
 beforeAll(async () => {
   replicaDb = await createMigratedDatabase(`${stack.runId}_replica`);
   replica = new pg.Pool({ connectionString: replicaDb.url, max: 2 });
+  // pg-pool re-emits an error of a client it is still ending (a FORCE-dropped database terminates
+  // it) on the pool: without a listener that is an uncaught exception.
+  replica.on("error", () => {});
   group = await startApi({ DATABASE_REPLICA_URL: replicaDb.url });
   [w] = group.workers as [WorkerHandle];
 });
