@@ -76,8 +76,8 @@ export type AbsentReadBudget = {
 
 /** Options of {@link absentReadBudget}. */
 export type AbsentReadBudgetOptions = {
-  /** Sliding window of `ABSENT_READS_PER_MINUTE` per minute. */
-  ratelimit: Ratelimit;
+  /** Sliding window of `ABSENT_READS_PER_MINUTE` per minute (only these two calls are made). */
+  ratelimit: Pick<Ratelimit, "getRemaining" | "limit">;
   /** The cache's breaker: while it is not closed, Redis is treated as unusable. */
   breaker: CircuitBreaker;
   logger: Logger;
