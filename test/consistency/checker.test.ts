@@ -42,6 +42,25 @@ async function checkPath(path: PathName, opts: Partial<SuiteOptions> = {}): Prom
   return result;
 }
 
+/** Acknowledged writes that size the runs whose race needs overlapping writes (M7, M10). */
+const WRITES = 300;
+
+/** The real core over such a run: every write counted, no stale read, every key converged. */
+function expectClean(r: CheckResult): void {
+  const report = formatReport([r]);
+  expect(r.analysis.counts.okWrites, report).toBeGreaterThanOrEqual(WRITES);
+  expect({ stale: r.analysis.counts.stale, never: r.convergence.buckets.never }, report).toEqual({
+    stale: 0,
+    never: 0,
+  });
+}
+
+/** A mutant over such a run: every write counted, at least one stale read. */
+function expectCaught(r: CheckResult): void {
+  expect(r.analysis.counts.okWrites, formatReport([r])).toBeGreaterThanOrEqual(WRITES);
+  expect(r.analysis.counts.stale, formatReport([r])).toBeGreaterThan(0);
+}
+
 describe("the consistency checker, short run", () => {
   it("finds no stale, impossible, lost or non-monotonic reads on the real core under the race knobs", async () => {
     const r = await checkPath("real", { durationMs: 6000, ...CHURN_RACE });
@@ -99,19 +118,11 @@ describe("the consistency checker, short run", () => {
   };
 
   it("keeps the newest write when writers' calls reach Redis out of commit order (real core)", async () => {
-    const r = await checkPath("real", { ...REORDERED, minWrites: { real: 300 } });
-    const report = formatReport([r]);
-    expect(r.analysis.counts.okWrites, report).toBeGreaterThanOrEqual(300);
-    expect({ stale: r.analysis.counts.stale, never: r.convergence.buckets.never }, report).toEqual({
-      stale: 0,
-      never: 0,
-    });
+    expectClean(await checkPath("real", { ...REORDERED, minWrites: { real: WRITES } }));
   }, 60_000);
 
   it("catches mutant M7 (a writer's write-back without the revision check) once writes overlap", async () => {
-    const r = await checkPath("M7", { ...REORDERED, minWrites: { M7: 300 } });
-    expect(r.analysis.counts.okWrites, formatReport([r])).toBeGreaterThanOrEqual(300);
-    expect(r.analysis.counts.stale, formatReport([r])).toBeGreaterThan(0);
+    expectCaught(await checkPath("M7", { ...REORDERED, minWrites: { M7: WRITES } }));
   }, 60_000);
 
   // Redis answers arrive 0–80 ms after the command ran, so a batch's read can be answered after a
@@ -120,19 +131,11 @@ describe("the consistency checker, short run", () => {
   const LATE_REPLIES: Partial<SuiteOptions> = { ...REORDERED, profile: LATE_REPLY_PROFILE };
 
   it("serves no request an answer older than a write acknowledged before it arrived, under late replies (real core)", async () => {
-    const r = await checkPath("real", { ...LATE_REPLIES, minWrites: { real: 300 } });
-    const report = formatReport([r]);
-    expect(r.analysis.counts.okWrites, report).toBeGreaterThanOrEqual(300);
-    expect({ stale: r.analysis.counts.stale, never: r.convergence.buckets.never }, report).toEqual({
-      stale: 0,
-      never: 0,
-    });
+    expectClean(await checkPath("real", { ...LATE_REPLIES, minWrites: { real: WRITES } }));
   }, 60_000);
 
   it("catches mutant M10 (a request joins the batch already running) once hot-key reads overlap writes", async () => {
-    const r = await checkPath("M10", { ...LATE_REPLIES, minWrites: { M10: 300 } });
-    expect(r.analysis.counts.okWrites, formatReport([r])).toBeGreaterThanOrEqual(300);
-    expect(r.analysis.counts.stale, formatReport([r])).toBeGreaterThan(0);
+    expectCaught(await checkPath("M10", { ...LATE_REPLIES, minWrites: { M10: WRITES } }));
   }, 60_000);
 
   it("flags mutant M4 (a static AbortSignal): stale reads, or reads that bypass a healthy Redis", async () => {
