@@ -44,7 +44,12 @@ import { FLASH_READERS, flashSale } from "./scenarios/flash-sale";
 import { hitLatency } from "./scenarios/hit-latency";
 import { missLatency } from "./scenarios/miss-latency";
 import { MIX_CLIENTS, readWriteMix } from "./scenarios/read-write-mix";
-import { type ClusterKind, freshState, type Metrics, type Scenario } from "./scenarios/scenario";
+import {
+  type ClusterKind,
+  freshState,
+  type Scenario,
+  type ScenarioContext,
+} from "./scenarios/scenario";
 import { staleFillRace } from "./scenarios/stale-fill-race";
 import {
   runTopology,
@@ -230,18 +235,14 @@ async function main(): Promise<void> {
       const clusters = await clustersFor(scenario.cluster);
       const metrics: ScenarioResult["metrics"] = {};
       const diagnostics: ScenarioResult["diagnostics"] = {};
-      for (const path of paths) {
-        step += 1;
-        progress(`[${step}/${steps}] ${scenario.title} · ${path}`);
+      const contextOf = (path: BenchPath): ScenarioContext => {
         const cluster = clusters[PATH_HOSTS[path]];
         if (cluster === undefined) {
           throw new Error(`no ${PATH_HOSTS[path]} cluster for ${path}`);
         }
-        const result: Metrics = await scenario.run(
-          { cluster, stack, options, fresh: () => freshState(cluster, stack) },
-          path,
-        );
-        metrics[path] = result;
+        return { cluster, stack, options, fresh: () => freshState(cluster, stack) };
+      };
+      const diagnose = async (path: BenchPath, cluster: Cluster) => {
         const { breakers, errors, stuckInflight } = await cluster.settle();
         diagnostics[path] = { breakers, errors, stuckInflight };
         if (
@@ -252,6 +253,24 @@ async function main(): Promise<void> {
           progress(
             `  breakers ${breakers.join(", ")}; errors ${JSON.stringify(errors)}; stuck outbound requests so far ${stuckInflight}`,
           );
+        }
+      };
+      if (scenario.runInterleaved !== undefined) {
+        step += paths.length;
+        progress(`[${step}/${steps}] ${scenario.title} · ${paths.join(", ")}, interleaved`);
+        const contexts = paths.map((path) => ({ path, ctx: contextOf(path) }));
+        const results = await scenario.runInterleaved(contexts);
+        for (const [i, { path, ctx }] of contexts.entries()) {
+          metrics[path] = results[i] ?? {};
+          await diagnose(path, ctx.cluster);
+        }
+      } else {
+        for (const path of paths) {
+          step += 1;
+          progress(`[${step}/${steps}] ${scenario.title} · ${path}`);
+          const ctx = contextOf(path);
+          metrics[path] = await scenario.run(ctx, path);
+          await diagnose(path, ctx.cluster);
         }
       }
       const { id, title, description, rows } = scenario;

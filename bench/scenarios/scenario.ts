@@ -44,7 +44,15 @@ export type Scenario = {
   /** Product ids to insert before the bench starts. */
   seedIds(options: BenchOptions): string[];
   run(ctx: ScenarioContext, path: BenchPath): Promise<Metrics>;
+  /**
+   * Runs every path at once instead of one after the other (`run` is then not called): for
+   * latency comparisons that a machine whose speed drifts over seconds would otherwise skew.
+   */
+  runInterleaved?(paths: readonly PathContext[]): Promise<Metrics[]>;
 };
+
+/** One path and its context, for {@link Scenario.runInterleaved}. */
+export type PathContext = { path: BenchPath; ctx: ScenarioContext };
 
 /**
  * `fresh()` for a cluster and stack. The core's watermark (the highest write id applied) is put
