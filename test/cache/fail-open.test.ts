@@ -89,4 +89,31 @@ describe("Redis trouble through the real client", () => {
     expect(await subject.getRaw(key)).toBeNull();
     await cache.invalidate({ keys: [key] });
   });
+
+  it("ends the fetch of a call it gave up on when it gives up, not at the client's own deadline", async () => {
+    const { cache, background } = cacheUnderTest();
+    const key = `${subject.prefix}:abandoned:${crypto.randomUUID()}`;
+    // Observe (not replace) what the real client hands to fetch.
+    const sent: AbortSignal[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (input, init) => {
+      if (init?.signal) {
+        sent.push(init.signal);
+      }
+      return realFetch(input, init);
+    };
+    try {
+      subject.server.faults.set({ mode: "hang" });
+      const result = await cache.get({ key }, async () => ({ found: true, value: 1 }));
+
+      expect(result.outcome.status).toBe("bypass");
+      // The read gave up after one timeout; its fetch was ended then, not at the client's
+      // fallback deadline (twice the timeout).
+      expect(sent[0]?.aborted).toBe(true);
+    } finally {
+      globalThis.fetch = realFetch;
+      subject.server.faults.reset();
+      await background.drain();
+    }
+  });
 });

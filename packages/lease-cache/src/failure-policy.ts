@@ -2,8 +2,8 @@
  * The cache's failure policy, in one place. Every Redis call goes through {@link RedisGuard}:
  * - it is refused at once while the circuit breaker is open (no call, no waiting);
  * - it is abandoned after `timeoutMs`, or 1.5 × `timeoutMs` when the timer itself fired late because
- *   this isolate was stalled (the Upstash client aborts its fetch at 2 × `timeoutMs`: see
- *   `adapters/upstash.ts`, which uses the function form of `signal` and no client retries);
+ *   this isolate was stalled, and its signal is then aborted, which ends the Upstash client's fetch
+ *   (`adapters/upstash.ts`, which also needs no client retries);
  * - any error, timeout or refusal becomes a {@link RedisUnavailableError}, which the cache turns into
  *   "answer from the loader, fill nothing" for reads and a rejected promise for invalidations (the
  *   caller's outbox retries those).
@@ -83,11 +83,17 @@ export class RedisGuard {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeoutMs = this.#timeoutMs;
     const now = () => this.#breaker.now();
+    // Aborted only when the call is given up; the guard's own timer is the call's only timer.
+    const abandon = new AbortController();
     const timeout = new Promise<never>((_, reject) => {
       const expire = () => {
         // Give already-arrived I/O one more turn before declaring a timeout: in a CPU-busy isolate
         // the timer and a reply that came back in 2 ms can be due together, and the reply must win.
-        timer = setTimeout(() => reject(new RedisUnavailableError("timeout")), 0);
+        timer = setTimeout(() => {
+          const err = new RedisUnavailableError("timeout");
+          reject(err);
+          abandon.abort(err);
+        }, 0);
       };
       timer = setTimeout(() => {
         // A timer that fires late by half the timeout or more means this isolate was stalled (a
@@ -103,7 +109,10 @@ export class RedisGuard {
     });
     try {
       const result = decode(
-        await Promise.race([runScript(this.#redis, script, keys, args, counter), timeout]),
+        await Promise.race([
+          runScript(this.#redis, script, keys, args, counter, abandon.signal),
+          timeout,
+        ]),
       );
       this.#breaker.succeeded();
       return result;

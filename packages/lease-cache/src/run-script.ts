@@ -8,7 +8,7 @@ export type CallCounter = { calls: number };
  * Runs `script` in the port's dialect with EVALSHA (EVALSHA_RO for a read-only script when the
  * port can) and, if Redis does not know it (NOSCRIPT, e.g. after a restart or a SCRIPT FLUSH),
  * once more with EVAL, which also loads it for the next call. Every round trip is counted in
- * `counter`.
+ * `counter`; `signal` (aborted when the caller gave up) goes to each of them.
  */
 export async function runScript(
   redis: RedisPort,
@@ -16,14 +16,15 @@ export async function runScript(
   keys: string[],
   args: string[],
   counter: CallCounter,
+  signal?: AbortSignal,
 ): Promise<unknown> {
   const text = redis.dialect === "upstash" ? script.upstash : script.redis;
   const readOnly = script.readOnly && redis.evalshaRo !== undefined && redis.evalRo !== undefined;
   counter.calls += 1;
   try {
     return await (readOnly && redis.evalshaRo
-      ? redis.evalshaRo(text.sha1, keys, args)
-      : redis.evalsha(text.sha1, keys, args));
+      ? redis.evalshaRo(text.sha1, keys, args, signal)
+      : redis.evalsha(text.sha1, keys, args, signal));
   } catch (err: unknown) {
     if (!isNoScript(err)) {
       throw err;
@@ -31,8 +32,8 @@ export async function runScript(
   }
   counter.calls += 1;
   return await (readOnly && redis.evalRo
-    ? redis.evalRo(text.source, keys, args)
-    : redis.eval(text.source, keys, args));
+    ? redis.evalRo(text.source, keys, args, signal)
+    : redis.eval(text.source, keys, args, signal));
 }
 
 function isNoScript(err: unknown): boolean {

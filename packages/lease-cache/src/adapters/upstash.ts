@@ -45,11 +45,30 @@ export type UpstashClientOptions = {
 };
 
 /**
- * Options to spread into `new Redis({ url, token, ... })` so every call ends (at twice
- * `timeoutMs`, after the cache itself gave up) and means exactly one HTTP request:
- * - `signal` is a *function*, so each request gets a fresh timeout signal. A static signal would
- *   make the client resolve `null` for every later command without sending it, silently turning
- *   an invalidation into a no-op;
+ * The signal of the cache's call being sent right now. `@upstash/redis` asks its `signal` option
+ * for a signal synchronously inside the command call (in `HttpClient.request`, before its first
+ * `await`), so this is set exactly while one of the port's calls is on the stack.
+ */
+let sendingSignal: AbortSignal | undefined;
+
+/** Runs `send` (one client call) so that the client's request takes `signal`. */
+function sendWith<T>(signal: AbortSignal | undefined, send: () => T): T {
+  sendingSignal = signal;
+  try {
+    return send();
+  } finally {
+    sendingSignal = undefined;
+  }
+}
+
+/**
+ * Options to spread into `new Redis({ url, token, ... })` so every call ends and means exactly
+ * one HTTP request:
+ * - `signal` is a *function*, so each request gets a signal of its own: the cache's own calls get
+ *   the cache's signal, aborted when the cache gives up on the call (no timer of their own); any
+ *   other call on the client (a rate limiter's, a health check's) a timeout at twice `timeoutMs`.
+ *   A static signal would make the client resolve `null` for every later command without sending
+ *   it, silently turning an invalidation into a no-op;
  * - `retry: { retries: 0 }`: one attempt (the default retries for ~4.3 s on network errors);
  * - no auto-pipelining, so round trips are what the code says;
  * - no automatic deserialization: the cache decodes its own envelopes;
@@ -60,10 +79,10 @@ export function upstashClientOptions(
 ): UpstashClientOptions {
   const timeoutMs = options.timeoutMs ?? defaultCacheConfig.redisTimeoutMs;
   return {
-    // Twice the cache's timeout: the cache gives up first (at 1.5 × when its isolate was stalled);
-    // the signal only ends the fetch.
+    // A timer per call costs CPU and fires long after the response, in some later request's time:
+    // the cache's calls carry its signal instead.
     // @mutation-point upstash.signal
-    signal: () => AbortSignal.timeout(timeoutMs * 2),
+    signal: () => sendingSignal ?? AbortSignal.timeout(timeoutMs * 2),
     retry: { retries: 0 },
     enableAutoPipelining: false,
     automaticDeserialization: false,
@@ -74,16 +93,19 @@ export function upstashClientOptions(
 
 /**
  * The cache's {@link RedisPort} over an `@upstash/redis` client: scripts in Upstash's dialect
- * (per-key locking), read-only scripts as EVALSHA_RO (a read region may answer them), and the
- * client's sync token as the read-your-writes position.
+ * (per-key locking), read-only scripts as EVALSHA_RO (a read region may answer them), each call's
+ * fetch ended by the cache's signal (with {@link upstashClientOptions}), and the client's sync
+ * token as the read-your-writes position.
  */
 export function upstashPort(redis: UpstashLike): RedisPort {
   return {
     dialect: "upstash",
-    evalsha: (sha1, keys, args) => redis.evalsha(sha1, keys, args),
-    eval: (script, keys, args) => redis.eval(script, keys, args),
-    evalshaRo: (sha1, keys, args) => redis.evalshaRo(sha1, keys, args),
-    evalRo: (script, keys, args) => redis.evalRo(script, keys, args),
+    evalsha: (sha1, keys, args, signal) => sendWith(signal, () => redis.evalsha(sha1, keys, args)),
+    eval: (script, keys, args, signal) => sendWith(signal, () => redis.eval(script, keys, args)),
+    evalshaRo: (sha1, keys, args, signal) =>
+      sendWith(signal, () => redis.evalshaRo(sha1, keys, args)),
+    evalRo: (script, keys, args, signal) =>
+      sendWith(signal, () => redis.evalRo(script, keys, args)),
     syncToken: {
       // The client reports "" before it has seen a token: no position at all.
       get: () => redis.readYourWritesSyncToken || undefined,

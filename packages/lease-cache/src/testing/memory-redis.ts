@@ -87,19 +87,40 @@ export class MemoryRedis implements RedisPort {
     this.#loaded.clear();
   }
 
-  async evalsha(sha1: string, keys: string[], args: string[]): Promise<unknown> {
+  // A script runs at once here: a signal has nothing to end.
+  async evalsha(
+    sha1: string,
+    keys: string[],
+    args: string[],
+    _signal?: AbortSignal,
+  ): Promise<unknown> {
     return this.#run(this.#scriptBySha(sha1), keys, args, false);
   }
 
-  async eval(source: string, keys: string[], args: string[]): Promise<unknown> {
+  async eval(
+    source: string,
+    keys: string[],
+    args: string[],
+    _signal?: AbortSignal,
+  ): Promise<unknown> {
     return this.#run(this.#scriptBySource(source), keys, args, false);
   }
 
-  async evalshaRo(sha1: string, keys: string[], args: string[]): Promise<unknown> {
+  async evalshaRo(
+    sha1: string,
+    keys: string[],
+    args: string[],
+    _signal?: AbortSignal,
+  ): Promise<unknown> {
     return this.#run(this.#scriptBySha(sha1), keys, args, true);
   }
 
-  async evalRo(source: string, keys: string[], args: string[]): Promise<unknown> {
+  async evalRo(
+    source: string,
+    keys: string[],
+    args: string[],
+    _signal?: AbortSignal,
+  ): Promise<unknown> {
     return this.#run(this.#scriptBySource(source), keys, args, true);
   }
 
