@@ -92,6 +92,8 @@ class ReadAttempt {
   /** Value key, lock key, watermark key and, for a grouped entry, the group's generation key. */
   readonly #keys: string[];
   readonly #startedAt: number;
+  /** When the latest `readOrLease` was sent. */
+  #lookSentAt = 0;
   #loadMs: number | undefined;
 
   constructor(
@@ -147,7 +149,10 @@ class ReadAttempt {
           return await this.#loadDirectly(reply);
         }
         lockedSince ??= this.#deps.now();
-        await this.#deps.sleep(delay);
+        // A poll is due `delay` after the previous look was sent, not after its reply was read:
+        // in a busy isolate (a stampede still arriving) the reply is read late, and the fill may
+        // have landed meanwhile. The number of polls stays the schedule's.
+        await this.#deps.sleep(Math.max(0, this.#lookSentAt + delay - this.#deps.now()));
         polled = true;
         reply = await this.#readOrLease();
         continue;
@@ -218,6 +223,7 @@ class ReadAttempt {
 
   async #readOrLease(): Promise<ReadReply> {
     const knownAtSend = this.#deps.watermark.known;
+    this.#lookSentAt = this.#deps.now();
     const reply = await this.#deps.guard.run(
       READ_OR_LEASE,
       this.#keys,

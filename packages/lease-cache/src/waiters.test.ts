@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { lockKeyOf } from "./keys.js";
+import type { RedisPort } from "./redis-port.js";
 import { countingPort } from "./testing/counting-port.js";
 import { countingLoader, isolate, latch } from "./testing/harness.js";
 import { MemoryRedis } from "./testing/memory-redis.js";
@@ -52,6 +53,49 @@ describe("waiters", () => {
     expect(result.loaded).toEqual({ found: true, value: lamp });
     expect(load.calls).toBe(0);
     expect(port.count).toBe(3);
+  });
+
+  it("times each poll from when the previous look was sent, so a reply read late is polled at once", async () => {
+    const pollSleeps = async (replyDelayMs: number) => {
+      const { holder, release, read } = await holdLease();
+      const inner = countingPort(redis);
+      let delayNext = true;
+      const port: RedisPort = {
+        ...inner,
+        evalsha: async (...args) => {
+          const reply = await inner.evalsha(...args);
+          if (delayNext) {
+            // The lock was seen at once, but this isolate reads the reply this much later.
+            delayNext = false;
+            redis.now += replyDelayMs;
+          }
+          return reply;
+        },
+      };
+      const sleeps: number[] = [];
+      const waiter = isolate(redis, {
+        port,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          redis.now += ms;
+          release.open();
+          await read;
+          await holder.background.drain();
+        },
+      });
+
+      const result = await waiter.cache.get({ key }, countingLoader({ id: "lamp", version: 99 }));
+
+      expect(result.outcome.status).toBe("waited");
+      expect(result.loaded).toEqual({ found: true, value: lamp });
+      return sleeps;
+    };
+
+    // The first poll is due 10 ms after the look that found the lock (the harness has no jitter).
+    expect(await pollSleeps(0)).toEqual([10]);
+    redis = new MemoryRedis();
+    redis.now = 1_000_000;
+    expect(await pollSleeps(50)).toEqual([0]);
   });
 
   it("stays within 10 Redis calls and below the lock TTL when the holder never fills", async () => {
