@@ -178,7 +178,7 @@ function stampedeTargets(paths: readonly BenchPath[], m: Lookup): TargetCheck[] 
       paths,
       "cold stampede: waiter p99 ≤ 30 ms over the fill time, in-Worker",
       (p) =>
-        `${fmt(s(p).workerWaiterExcessP99)} ms in-Worker (${fmt(s(p).waiterExcessP99)} ms end to end)`,
+        `${fmt(s(p).workerWaiterExcessP99)} ms in-Worker (${fmt(s(p).waiterExcessP99)} ms end to end); intake of the slower isolate ${fmt(s(p).intakeMsP50, 0)} ms median, ${fmt(s(p).intakeMsMax, 0)} ms max`,
       measuredThen([core.workerWaiterExcessP99], () => (core.workerWaiterExcessP99 ?? 0) <= 30),
     ),
     target(

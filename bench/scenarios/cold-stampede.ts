@@ -6,6 +6,10 @@
  * = its latency minus the fill time. Both on the bench's clock (end-to-end) and on the Worker's
  * clock (in-Worker time of each request). The stampede is repeated (5 times, 1 with `--quick`) on
  * fresh keys; percentiles pool every repetition's requests, each measured against its own fill.
+ *
+ * *Intake* = how long the slower isolate took to start the handlers of all its requests (first to
+ * last start, on its clock). An isolate reads a reply only after the requests queued before it, so
+ * a waiter answered early in-Worker needs an intake shorter than the target.
  */
 import type { ReadSample } from "../lib/cluster";
 import { max, percentile } from "../lib/summary";
@@ -32,6 +36,8 @@ export const coldStampede: Scenario = {
     { key: "waiterExcessP50", label: "waiter p50 over fill time, ms", ratio: true },
     { key: "waiterExcessP99", label: "waiter p99 over fill time, ms", ratio: true },
     { key: "workerWaiterExcessP99", label: "waiter p99 over fill time, in-Worker ms", ratio: true },
+    { key: "intakeMsP50", label: "intake of the slower isolate, ms (median of repetitions)" },
+    { key: "intakeMsMax", label: "intake of the slower isolate, ms (max)" },
     {
       key: "redisPerRequest",
       label: "Redis round trips / request (total / 500)",
@@ -53,6 +59,7 @@ export const coldStampede: Scenario = {
     const all: ReadSample[] = [];
     const waits: Waits = { fill: [], workerFill: [], excess: [], workerExcess: [] };
     const loads: number[] = [];
+    const intakes: number[] = [];
     let redis = 0;
     for (let rep = 0; rep < reps; rep++) {
       await ctx.fresh();
@@ -64,6 +71,7 @@ export const coldStampede: Scenario = {
       loads.push(stats.postgres);
       redis += stats.redis;
       collectWaits(samples, waits);
+      intakes.push(slowestIntake(samples));
     }
     const none = path === "nocache" || waits.fill.length === 0;
     return {
@@ -79,6 +87,8 @@ export const coldStampede: Scenario = {
       waiterExcessP99: none ? null : percentile(waits.excess, 99),
       workerWaiterExcessP50: none ? null : percentile(waits.workerExcess, 50),
       workerWaiterExcessP99: none ? null : percentile(waits.workerExcess, 99),
+      intakeMsP50: percentile(intakes, 50),
+      intakeMsMax: max(intakes),
       redisPerRequest: redis / all.length,
       redisMaxPerRequest: max(maxRedisPerRequest(all, path)),
       errors: errorCount(all),
@@ -87,6 +97,17 @@ export const coldStampede: Scenario = {
     };
   },
 };
+
+/** First to last handler start of one isolate's requests, for the isolate that took longest. */
+function slowestIntake(samples: readonly ReadSample[]): number {
+  const starts = new Map<number, number[]>();
+  for (const s of samples) {
+    if (s.answer !== undefined) {
+      starts.set(s.isolate, [...(starts.get(s.isolate) ?? []), s.answer.startedAt]);
+    }
+  }
+  return max([...starts.values()].map((t) => Math.max(...t) - Math.min(...t))) ?? 0;
+}
 
 /** Core: its own `outcome.redisCalls`; the others: what the Worker counted for each request. */
 function maxRedisPerRequest(samples: readonly ReadSample[], path: BenchPath): number[] {
