@@ -1,9 +1,9 @@
 /**
  * Hit latency: one warm key read sequentially. Target for core: 1 Redis round trip, 0 queries.
  *
- * The paths take turns in blocks ({@link BLOCKS} of them, each path's turn starting the next
- * block), so every path is measured over the same stretch of time: the paths' p50s differ by
- * tenths of a millisecond, which a machine whose speed drifts over seconds would otherwise decide.
+ * The paths take turns in blocks of {@link BLOCK_READS} reads (each block led by the next path), so
+ * every path is measured over the same stretch of time: the paths' p50s differ by tenths of a
+ * millisecond, which a machine whose speed drifts over seconds would otherwise decide.
  */
 import type { ReadSample } from "../lib/cluster";
 import { mean } from "../lib/summary";
@@ -19,8 +19,10 @@ import {
 } from "./scenario";
 
 const ID = "hit-1";
-/** Turns each path takes. */
-export const BLOCKS = 10;
+/** Reads per turn of a path. */
+export const BLOCK_READS = 100;
+/** Reads per path: p99 is the 30th slowest (of 1,000 it moved by a millisecond between runs, either way). */
+export const HIT_READS = 3000;
 
 /** One path's samples and round trips so far. */
 type Tally = { samples: ReadSample[]; redis: number; postgres: number };
@@ -29,7 +31,7 @@ type Tally = { samples: ReadSample[]; redis: number; postgres: number };
 export const hitLatency: Scenario = {
   id: "hit",
   title: "Hit latency (warm key, sequential reads)",
-  description: `One product read sequentially after it was cached (each isolate read it once first and background work settled); the paths take turns in ${BLOCKS} blocks.`,
+  description: `One product read sequentially after it was cached (each isolate read it once first and background work settled); the paths take turns in blocks of ${BLOCK_READS} reads.`,
   cluster: "default",
   rows: [
     { key: "p50", label: "p50 ms", ratio: true },
@@ -53,11 +55,10 @@ async function measureInTurns(paths: readonly PathContext[]): Promise<Metrics[]>
     await sequentialReads(ctx.cluster, path, () => ID, ctx.cluster.isolates * 2);
     await ctx.cluster.settle();
   }
-  // p99 is the 10th slowest of 1000: with 300 it was the 3rd, and one hiccup moved it.
-  const count = paths[0]?.ctx.options.quick ? 60 : 1000;
-  const perBlock = Math.ceil(count / BLOCKS);
+  const count = paths[0]?.ctx.options.quick ? 60 : HIT_READS;
+  const blocks = Math.ceil(count / BLOCK_READS);
   const tallies = paths.map((): Tally => ({ samples: [], redis: 0, postgres: 0 }));
-  for (let block = 0; block < BLOCKS; block++) {
+  for (let block = 0; block < blocks; block++) {
     for (let turn = 0; turn < paths.length; turn++) {
       const i = (block + turn) % paths.length;
       const tally = tallies[i];
@@ -65,7 +66,7 @@ async function measureInTurns(paths: readonly PathContext[]): Promise<Metrics[]>
       if (tally === undefined || entry === undefined) {
         continue;
       }
-      await measureBlock(entry, tally, Math.min(perBlock, count - block * perBlock));
+      await measureBlock(entry, tally, Math.min(BLOCK_READS, count - block * BLOCK_READS));
     }
   }
   return tallies.map((tally) => metricsOf(tally));
