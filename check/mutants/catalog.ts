@@ -77,7 +77,7 @@ export const MUTANTS: Readonly<Record<MutantName, Mutant>> = {
   M4: {
     name: "M4",
     description:
-      "static AbortSignal: the per-request Upstash client gets one AbortSignal.timeout(ms) instead of a factory",
+      "static AbortSignal: the Upstash client gets one AbortSignal.timeout(ms) instead of a factory",
     patches: [{ point: "upstash.signal", replaceNextLine: M4_CHANGE }],
     marker: "signal: AbortSignal.timeout(timeoutMs)",
   },

@@ -139,8 +139,8 @@ describe("the consistency checker, short run", () => {
   }, 60_000);
 
   it("flags mutant M4 (a static AbortSignal): stale reads, or reads that bypass a healthy Redis", async () => {
-    // Every stall holds requests past the Redis timeout, so the static signal has fired by the time
-    // they reach Redis again. The client then fabricates replies without sending anything; the
+    // The static signal fires once, the Redis timeout after the client was built (one client per
+    // isolate with strong reads). The client then fabricates replies without sending anything; the
     // core rejects them as malformed (so a skipped DEL is a failed invalidation, kept in the
     // outbox), and the damage shows as reads that could not use a Redis that was healthy.
     const r = await checkPath("M4");
