@@ -28,8 +28,11 @@ import {
 
 /** Packing, two installs, two typechecks and a bundle, on a loaded 2-core machine. */
 const SETUP_TIMEOUT_MS = 120_000;
-/** Largest acceptable tarball: the built code and the docs, nothing else. */
-const MAX_TARBALL_BYTES = 64 * 1024;
+/**
+ * Largest acceptable tarball: the built code and the docs, nothing else. They pack to 66 KB
+ * (December 2026); the sources would add about 50 KB more.
+ */
+const MAX_TARBALL_BYTES = 80 * 1024;
 
 const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const runId = Math.random().toString(36).slice(2, 10);
