@@ -100,13 +100,19 @@ export const coldStampede: Scenario = {
 
 /** First to last handler start of one isolate's requests, for the isolate that took longest. */
 function slowestIntake(samples: readonly ReadSample[]): number {
-  const starts = new Map<number, number[]>();
+  const spans = new Map<number, { first: number; last: number }>();
   for (const s of samples) {
-    if (s.answer !== undefined) {
-      starts.set(s.isolate, [...(starts.get(s.isolate) ?? []), s.answer.startedAt]);
+    if (s.answer === undefined) {
+      continue;
     }
+    const at = s.answer.startedAt;
+    const span = spans.get(s.isolate);
+    spans.set(s.isolate, {
+      first: Math.min(span?.first ?? at, at),
+      last: Math.max(span?.last ?? at, at),
+    });
   }
-  return max([...starts.values()].map((t) => Math.max(...t) - Math.min(...t))) ?? 0;
+  return max([...spans.values()].map(({ first, last }) => last - first)) ?? 0;
 }
 
 /** Core: its own `outcome.redisCalls`; the others: what the Worker counted for each request. */
