@@ -43,7 +43,7 @@ import {
 import { FLASH_READERS, flashSale } from "./scenarios/flash-sale";
 import { hitLatency } from "./scenarios/hit-latency";
 import { missLatency } from "./scenarios/miss-latency";
-import { MIX_CLIENTS, readWriteMix } from "./scenarios/read-write-mix";
+import { MIX_CLIENTS, mixDurationMs, mixFloor, readWriteMix } from "./scenarios/read-write-mix";
 import {
   type ClusterKind,
   freshState,
@@ -212,7 +212,9 @@ async function main(): Promise<void> {
         );
         overhead[host] ??= await dispatchOverhead(cluster);
         if (host === "workerd" && kind === "default" && floors === undefined) {
-          progress("floors (no I/O, one Redis GET) at the mix's and the flash sale's concurrency");
+          progress(
+            "floors (no I/O, one Redis GET) at the mix's and the flash sale's concurrency, and the mix's",
+          );
           const ms = options.quick ? FLOOR_QUICK_MS : FLOOR_MS;
           floors = [];
           for (const kind of ["none", "one-get"] as const) {
@@ -220,6 +222,7 @@ async function main(): Promise<void> {
               floors.push(await dispatchFloor(cluster, kind, clients, ms));
             }
           }
+          floors.push(await mixFloor(cluster, options.seed, mixDurationMs(options.quick)));
           await cluster.settle();
         }
       }

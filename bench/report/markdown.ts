@@ -114,15 +114,19 @@ export function floorParagraph(results: BenchResults): string {
   if (floors.length === 0) {
     return "";
   }
-  const each = floors.map(
-    (f) =>
-      `${FLOOR_LABELS[f.kind]}, ${f.clients} clients: p50 ${cell(f.p50Ms, 1)} ms, p99 ${cell(f.p99Ms, 1)} ms, ${f.requestsPerSecond.toFixed(0)} requests / s${f.errors > 0 ? `, ${f.errors} failed` : ""}`,
-  );
+  const each = floors.map((f) => {
+    const mix = f.kind === "mix";
+    const rate = `${f.requestsPerSecond.toFixed(0)} ${mix ? "operations" : "requests"} / s`;
+    const failed = f.errors > 0 ? `, ${f.errors} failed` : "";
+    return `${FLOOR_LABELS[f.kind]}, ${f.clients} clients: ${mix ? "read " : ""}p50 ${cell(f.p50Ms, 1)} ms, p99 ${cell(f.p99Ms, 1)} ms, ${rate}${failed}`;
+  });
   return [
     "**Floors** (closed loops on the same isolates of requests that make no outbound call,",
-    "`GET /stats`, or exactly one Upstash REST `GET` with a plain `fetch`; see",
+    "`GET /stats`, or exactly one Upstash REST `GET` with a plain `fetch`, and the mix's operations",
+    "with those `GET`s as its reads and the no-cache path's `UPDATE` as its writes; see",
     `[Reading the numbers](#reading-the-numbers)): ${each.join("; ")}. No read path answers that`,
-    "many clients faster than the first on this machine, and none that makes a Redis round trip per",
-    "read faster than the second.",
+    "many clients faster than the first on this machine, none that makes a Redis round trip per",
+    "read faster than the second, and no cache whose reads make a Redis round trip and whose writes",
+    "include that `UPDATE` gets more operations per second out of the mix than the third.",
   ].join(" ");
 }

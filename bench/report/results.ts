@@ -229,7 +229,7 @@ function hotKeyTargets(
   const floorVsHit = (f: DispatchFloor) =>
     `${fmt(f.p50Ms)} ms (${times(ratio(f.p50Ms, hitP50 ?? null))})`;
   const floorVsNoCache = (f: DispatchFloor) =>
-    `${fmt(f.requestsPerSecond, 0)} req/s (${times(ratio(f.requestsPerSecond, noCacheOps ?? null))})`;
+    `${fmt(f.requestsPerSecond, 0)} ${f.kind === "mix" ? "ops/s" : "req/s"} (${times(ratio(f.requestsPerSecond, noCacheOps ?? null))})`;
   return [
     withFloors(
       target(paths, "mix: read p50 ≤ 1.5× hit p50", vsHit(m, "mix"), p50Within(mix.p50)),

@@ -3,10 +3,15 @@
  * all operations on one hot product. Reports throughput, read latency, Postgres queries per read and
  * stale reads (a read invoked after a write was acknowledged that returned an older version).
  * Targets for core: read p50 ≤ 1.5× the hit p50 of the same run, throughput ≥ 2× no cache, 0 stale.
+ *
+ * Its floor ({@link mixFloor}) runs the same operations with every read replaced by the one-GET
+ * probe and every write done by the no-cache path: the most any cache whose reads cost a Redis
+ * round trip and whose writes cost at least the plain `UPDATE` can get out of this machine.
  */
-import type { ReadSample, WriteSample } from "../lib/cluster";
+import type { Cluster, ReadSample, WriteSample } from "../lib/cluster";
+import type { DispatchFloor } from "../lib/dispatch-floor";
 import { staleReads } from "../lib/staleness";
-import { seededRandom } from "../lib/summary";
+import { percentile, seededRandom } from "../lib/summary";
 import {
   concurrentClients,
   errorCount,
@@ -22,6 +27,73 @@ export const MIX_CLIENTS = 16;
 const WRITE_SHARE = 0.1;
 const HOT_SHARE = 0.5;
 const idOf = (i: number) => `mix-${i}`;
+
+/** How long the mix (and its floor) runs, in ms. */
+export function mixDurationMs(quick: boolean): number {
+  return quick ? 3000 : 6000;
+}
+
+/** One operation of the mix: the product, and whether it is a write. */
+type MixOperation = { id: string; write: boolean };
+
+/** Each client's seeded operation sequence (the same for every path of one `--seed`). */
+function mixOperations(seed: number): (client: number) => MixOperation {
+  const randoms = Array.from({ length: MIX_CLIENTS }, (_, c) => seededRandom(seed * 1000 + c));
+  return (client) => {
+    const random = randoms[client] ?? Math.random;
+    const id = random() < HOT_SHARE ? idOf(0) : idOf(1 + Math.floor(random() * (PRODUCTS - 1)));
+    return { id, write: random() < WRITE_SHARE };
+  };
+}
+
+/**
+ * The mix's floor on this machine: its closed loop and operation sequence, each read a one-GET
+ * probe (a plain `fetch` of one Upstash `GET`) and each write the no-cache path's (one `UPDATE`).
+ * Its p50 is that of the probes, its rate counts reads and writes, like the mix's throughput.
+ */
+export async function mixFloor(
+  cluster: Cluster,
+  seed: number,
+  durationMs: number,
+): Promise<DispatchFloor> {
+  const next = mixOperations(seed);
+  const latencies: number[] = [];
+  let operations = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const started = performance.now();
+  await concurrentClients(MIX_CLIENTS, async (client) => {
+    if (performance.now() - started >= durationMs) {
+      return false;
+    }
+    const { id, write } = next(client);
+    try {
+      if (write) {
+        const sample = await cluster.write("nocache", id);
+        if (sample.error !== undefined) {
+          throw new Error(sample.error);
+        }
+      } else {
+        latencies.push(await cluster.ping("one-get"));
+      }
+      operations += 1;
+    } catch (err: unknown) {
+      errors += 1;
+      firstError ??= err instanceof Error ? err.message : String(err);
+    }
+    return true;
+  });
+  const elapsedS = (performance.now() - started) / 1000;
+  return {
+    kind: "mix",
+    clients: MIX_CLIENTS,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    requestsPerSecond: operations / elapsedS,
+    errors,
+    ...(firstError === undefined ? {} : { firstError }),
+  };
+}
 
 /** See the module comment. */
 export const readWriteMix: Scenario = {
@@ -51,20 +123,17 @@ export const readWriteMix: Scenario = {
   seedIds: () => Array.from({ length: PRODUCTS }, (_, i) => idOf(i)),
   async run(ctx, path) {
     await ctx.fresh();
-    const durationMs = ctx.options.quick ? 3000 : 6000;
+    const durationMs = mixDurationMs(ctx.options.quick);
     const reads: (ReadSample & { id: string })[] = [];
     const writes: (WriteSample & { id: string })[] = [];
-    const randoms = Array.from({ length: MIX_CLIENTS }, (_, c) =>
-      seededRandom(ctx.options.seed * 1000 + c),
-    );
+    const next = mixOperations(ctx.options.seed);
     const started = performance.now();
     await concurrentClients(MIX_CLIENTS, async (client) => {
       if (performance.now() - started >= durationMs) {
         return false;
       }
-      const random = randoms[client] ?? Math.random;
-      const id = random() < HOT_SHARE ? idOf(0) : idOf(1 + Math.floor(random() * (PRODUCTS - 1)));
-      if (random() < WRITE_SHARE) {
+      const { id, write } = next(client);
+      if (write) {
         writes.push({ ...(await ctx.cluster.write(path, id)), id });
       } else {
         reads.push({ ...(await ctx.cluster.read(path, id)), id });
