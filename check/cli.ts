@@ -20,7 +20,7 @@
  * core only, no knobs; it then needs `API_TOKEN` and `DATABASE_URL` in the environment.
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { startRunStack } from "../harness/run-stack";
 import { CRON_PERIOD_MS } from "./consistency/cron";
 import { formatReport, verdictOf, writeJsonReport } from "./consistency/report";
@@ -45,7 +45,26 @@ import { MUTANT_NAMES, MUTANTS_BY_PROFILE, type MutantName } from "./mutants/cat
 import type { ReadMode } from "./replicas/private-replicas";
 import { READ_MODES, REPLICA_BINDINGS, REPLICA_KNOBS, runReplicaSuite } from "./replicas/suite";
 
-const { values } = parseArgs({
+/** `--help` text (the module comment has the details). */
+const USAGE = `usage: npm run check:consistency -- [flags]
+  --profile P        race (default), calm, forgetful, replicas or late-replies
+  --duration S       seconds per path                                  (default 60)
+  --seed N           seed of the operation schedule                    (default random, printed)
+  --mutant LIST      all, none or e.g. M1,M3                           (default the profile's)
+  --isolates N       Worker isolates                                   (default 2)
+  --out DIR          where the JSON report goes                        (default check/results)
+  --modes LIST       replicas: read modes, strong,nearest              (default both)
+  --schedule LIST    forgetful: faults as fractions of the duration    (default ${DEFAULT_SCHEDULE})
+  --restore-mode M   forgetful: held or outage                         (default held)
+  --cron-period S    seconds between the Worker's scheduled() runs     (default ${CRON_PERIOD_MS / 1000}; forgetful ${FORGETFUL_CRON_PERIOD_MS / 1000})
+  --base-url URL     drive a running Worker (real core only; needs API_TOKEN and DATABASE_URL)`;
+
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const { values } = parseArgsOrExit({
   options: {
     seed: { type: "string" },
     duration: { type: "string", default: "60" },
@@ -59,7 +78,7 @@ const { values } = parseArgs({
     "cron-period": { type: "string" },
     modes: { type: "string", default: READ_MODES.join(",") },
   },
-});
+} as const);
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
 const durationMs = Number(values.duration) * 1000;
 const isolates = Number(values.isolates);
@@ -245,4 +264,14 @@ function parseMutants(spec: string): MutantName[] {
     process.exit(2);
   }
   return names as MutantName[];
+}
+
+/** `parseArgs`, with an unknown or malformed flag reported in one line and the usage (exit 2). */
+function parseArgsOrExit<const C extends ParseArgsConfig>(config: C) {
+  try {
+    return parseArgs(config);
+  } catch (err: unknown) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    process.exit(2);
+  }
 }
