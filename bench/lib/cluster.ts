@@ -122,21 +122,25 @@ export async function startWorkerdCluster(opts: ClusterOptions): Promise<Cluster
     compatibilityDate: opts.compatibilityDate,
     compatibilityFlags: opts.compatibilityFlags,
     bindings: opts.bindings,
+    // Requests reach the Worker on its own socket: Miniflare's entry Worker, a second JavaScript
+    // hop per request that production does not have, took a quarter of a hit's CPU in workerd.
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   });
   // One workerd process per isolate (the default), or all isolates in one process.
   const shared = opts.sharedProcess === true;
   const instances = shared
     ? [new Miniflare({ cf: false, workers: names.map(worker) })]
     : names.map((name) => new Miniflare({ cf: false, workers: [worker(name)] }));
-  const urls = await Promise.all(instances.map((mf) => mf.ready));
-  const endpoints = names.map((name, i) => {
-    const url = urls[shared ? 0 : i] ?? urls[0];
-    if (url === undefined) {
-      throw new Error("no Miniflare instance");
-    }
-    // Miniflare's entry routes on this header when several Workers share one workerd.
-    return { base: url.href, headers: { "MF-Route-Override": name } };
-  });
+  await Promise.all(instances.map((mf) => mf.ready));
+  const endpoints = await Promise.all(
+    names.map(async (name, i) => {
+      const mf = instances[shared ? 0 : i];
+      if (mf === undefined) {
+        throw new Error("no Miniflare instance");
+      }
+      return { base: (await mf.unsafeGetDirectURL(name)).href, headers: {} };
+    }),
+  );
   return clusterClient("workerd", endpoints, async () => {
     await Promise.all(instances.map((mf) => mf.dispose()));
   });

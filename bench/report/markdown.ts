@@ -102,7 +102,7 @@ export function factsLine(results: BenchResults): string {
     `injected round trips: Redis ${s.redisMs} ms, Postgres ${s.dbMs} ms${s.redisJitterMs || s.dbJitterMs ? ` (+ jitter up to ${s.redisJitterMs} / ${s.dbJitterMs} ms)` : ""}`,
     `${s.isolates} isolates${s.quick ? ", quick run" : ""}`,
     ...(results.nodeNote === undefined ? [] : [results.nodeNote]),
-    `Miniflare dispatch overhead p50 ${cell(s.dispatchOverheadP50Ms, 1)} ms (included in end-to-end times)`,
+    `workerd dispatch overhead p50 ${cell(s.dispatchOverheadP50Ms, 1)} ms (straight to the Worker's socket; included in end-to-end times)`,
     `naive retries capped at ${s.naiveMaxTries} tries`,
     `run took ${results.durationSeconds.toFixed(0)} s`,
   ].join(" · ");

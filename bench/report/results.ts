@@ -77,7 +77,7 @@ export type BenchResults = {
     compatibilityDate: string;
     compatibilityFlags: string[];
     naiveMaxTries: number;
-    /** p50 of a request with no outbound I/O through the Miniflare dispatch (harness overhead). */
+    /** p50 of a request with no outbound I/O to a workerd isolate's socket (harness overhead). */
     dispatchOverheadP50Ms: number | null;
   };
   /** The paths, in column order, and where each ran. */
