@@ -2,7 +2,8 @@
  * What happens after a write committed: apply its effects on the cache in one Redis call (the
  * written state stored at once, locks deleted, pages voided), then mark its outbox row applied. A
  * failed invalidation never fails the write (Postgres committed; that is the acknowledgement): it
- * is retried in the background and, failing that, by the Cron drain.
+ * is retried in the background and, failing that, by the Cron drain. The marks of an isolate's
+ * writes go to Postgres in batches (`applied-marks.ts`).
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { InvalidationTarget } from "lease-cache";
 import { markOutboxApplied, markOutboxAttempt } from "../db/outbox";
 import { describeError } from "../log";
 import type { Services } from "../services";
+import { AppliedMarks } from "./applied-marks";
 
 /** Background retry delays after a failed inline invalidation, in ms; then the Cron drain takes over. */
 export const INVALIDATION_RETRY_DELAYS_MS: readonly number[] = [100, 1000, 5000];
@@ -30,9 +32,14 @@ export type InvalidateOptions = {
   retryDelaysMs?: readonly number[];
   /** @default setTimeout-based sleep */
   sleep?: (ms: number) => Promise<void>;
+  /** Where a confirmed row's mark goes. @default the isolate's batches */
+  marks?: AppliedMarks;
 };
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// The isolate's batches of applied marks: they gather the rows of concurrent requests.
+const isolateMarks = new AppliedMarks();
 
 /**
  * Applies `target` once inline (the write's response waits for it, which is what makes
@@ -48,7 +55,7 @@ export async function invalidateAfterCommit(
   const started = Date.now();
   try {
     const report = await deps.cache.invalidate(target);
-    deps.background.waitUntil(markApplied(deps, outboxId));
+    deps.background.waitUntil(markAppliedInBatch(deps, outboxId, opts.marks ?? isolateMarks));
     return {
       applied: true,
       cacheMs: Date.now() - started,
@@ -61,6 +68,21 @@ export async function invalidateAfterCommit(
     });
     deps.background.waitUntil(retryInBackground(deps, target, outboxId, opts));
     return { applied: false, cacheMs: Date.now() - started };
+  }
+}
+
+async function markAppliedInBatch(
+  deps: Deps,
+  outboxId: number,
+  marks: AppliedMarks,
+): Promise<void> {
+  const outcome = await marks.mark(outboxId, (ids) => markOutboxApplied(deps.db, ids));
+  // The write that opened the batch reports its failure, once for all its rows.
+  if (outcome?.error !== undefined && outcome.ids[0] === outboxId) {
+    deps.logger.log("warn", "could not mark applied outbox rows", {
+      outboxIds: outcome.ids,
+      error: describeError(outcome.error),
+    });
   }
 }
 
