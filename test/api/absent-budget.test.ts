@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { resetFaults, setRedisFaults } from "../support/faults";
 import type { WorkerGroup, WorkerHandle } from "../support/worker";
-import { closeSql, expectError, newId, putProduct, startApi } from "./helpers";
+import { closeSql, expectError, newId, outboxRowsApplied, putProduct, startApi } from "./helpers";
 import { type QueryCounter, startQueryCounter } from "./query-counter";
 
 /** A documentation-range address unique to this run, so no other file shares its budget. */
@@ -42,6 +42,8 @@ describe("absent-id budget (ABSENT_READS_PER_MINUTE = 60)", () => {
     expect((await putProduct(w, cached)).status).toBe(201);
     expect((await getAs(attacker, `/products/${cached}`)).status).toBe(200);
     const firstAbsent = `/products/${newId("absent")}`;
+    // The PUT's outbox mark is a query of its own, in the background.
+    expect(await outboxRowsApplied(cached), "the PUT's outbox row marked applied").toBe(true);
 
     counter.reset();
     const statuses: number[] = [];

@@ -248,6 +248,24 @@ export async function expectNothingPersisted<T>(id: string, request: () => Promi
 }
 
 /**
+ * Whether every outbox row of product `id` got marked applied within `timeoutMs`: writes mark
+ * their rows in the background, in batches that wait for the isolate's other writes, so a test
+ * that counts queries from now on waits for them first.
+ */
+export function outboxRowsApplied(id: string, timeoutMs = 3000): Promise<boolean> {
+  return waitFor(
+    async () =>
+      (
+        await sql(
+          "SELECT 1 FROM outbox WHERE applied_at IS NULL AND EXISTS (SELECT 1 FROM unnest(keys) k WHERE k LIKE $1) LIMIT 1",
+          [`%:${id}`],
+        )
+      ).length === 0,
+    timeoutMs,
+  );
+}
+
+/**
  * Runs `request` while every Redis command and every SQL query is answered with an injected error,
  * and checks that none was: the request was answered before any cache or database work.
  */
