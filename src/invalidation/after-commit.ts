@@ -32,8 +32,6 @@ export type InvalidateOptions = {
   retryDelaysMs?: readonly number[];
   /** @default setTimeout-based sleep */
   sleep?: (ms: number) => Promise<void>;
-  /** Where a confirmed row's mark goes. @default the isolate's batches */
-  marks?: AppliedMarks;
 };
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -55,7 +53,7 @@ export async function invalidateAfterCommit(
   const started = Date.now();
   try {
     const report = await deps.cache.invalidate(target);
-    deps.background.waitUntil(markAppliedInBatch(deps, outboxId, opts.marks ?? isolateMarks));
+    deps.background.waitUntil(markAppliedInBatch(deps, outboxId));
     return {
       applied: true,
       cacheMs: Date.now() - started,
@@ -71,12 +69,8 @@ export async function invalidateAfterCommit(
   }
 }
 
-async function markAppliedInBatch(
-  deps: Deps,
-  outboxId: number,
-  marks: AppliedMarks,
-): Promise<void> {
-  const outcome = await marks.mark(outboxId, (ids) => markOutboxApplied(deps.db, ids));
+async function markAppliedInBatch(deps: Deps, outboxId: number): Promise<void> {
+  const outcome = await isolateMarks.mark(outboxId, (ids) => markOutboxApplied(deps.db, ids));
   // The write that opened the batch reports its failure, once for all its rows.
   if (outcome?.error !== undefined && outcome.ids[0] === outboxId) {
     deps.logger.log("warn", "could not mark applied outbox rows", {
