@@ -17,6 +17,7 @@ import {
 import { upstashClientOptions, upstashPort } from "lease-cache/upstash";
 import { createDb, type Db } from "./db/client";
 import type { Config } from "./env";
+import { type ReadLog, slidingReadLog } from "./http/absent-read-log";
 import { type AbsentReadBudget, absentReadBudget } from "./http/absent-reads";
 import { type UserTokenVerifier, userTokenVerifier } from "./http/auth/user-tokens";
 import { replayRecentInvalidations } from "./invalidation/replay";
@@ -91,7 +92,7 @@ type IsolateParts = {
   /** A client without a read-your-writes position. */
   redis: Redis;
   ratelimit: () => Ratelimit;
-  absentLimiter: () => Ratelimit;
+  absentReadLog: ReadLog;
 };
 
 // Keyed by the validated configuration, which `parseEnv` returns once per env object (isolate).
@@ -122,17 +123,13 @@ function isolatePartsOf(config: Config): IsolateParts {
           analytics: false,
         }),
     ),
-    absentLimiter: once(
-      () =>
-        new Ratelimit({
-          redis,
-          limiter: Ratelimit.slidingWindow(config.ABSENT_READS_PER_MINUTE, "60 s"),
-          prefix: `${config.CACHE_KEY_PREFIX}:ratelimit:absent-reads`,
-          timeout: config.RATE_LIMIT_TIMEOUT_MS,
-          ephemeralCache: false,
-          analytics: false,
-        }),
-    ),
+    // At the primary even with READ_CONSISTENCY=nearest: the log is written by every count.
+    absentReadLog: slidingReadLog({
+      redis: upstashPort(redis),
+      prefix: `${config.CACHE_KEY_PREFIX}:absent-budget`,
+      limit: config.ABSENT_READS_PER_MINUTE,
+      timeoutMs: config.RATE_LIMIT_TIMEOUT_MS,
+    }),
   };
   isolatePartsByConfig.set(config, parts);
   return parts;
@@ -152,7 +149,7 @@ export function buildServices(
   logger: Logger,
 ): Services {
   const shared = isolatePartsOf(config);
-  const { keys, ratelimit, absentLimiter } = shared;
+  const { keys, ratelimit, absentReadLog } = shared;
   // A nearest read's client carries the request's own read-your-writes position.
   const redis = config.READ_CONSISTENCY === "nearest" ? redisOf(config, true) : shared.redis;
   const db = once(() => dbOf(config, config.DATABASE_URL));
@@ -174,10 +171,7 @@ export function buildServices(
     },
   });
   const absentReads = absentReadBudget({
-    ratelimit: {
-      getRemaining: (client) => absentLimiter().getRemaining(client),
-      limit: (client, options) => absentLimiter().limit(client, options),
-    },
+    log: absentReadLog,
     // The cache's own breaker: while it is open, Redis is unusable and the budget not enforced.
     breaker: sharedBreaker(config.UPSTASH_REDIS_REST_URL),
     logger,

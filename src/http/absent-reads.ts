@@ -3,7 +3,7 @@
  *
  * Cached misses stop repeated probes of one id; probes of ever-new ids reach Postgres every time.
  * So each client (`CF-Connecting-IP`) may make at most `ABSENT_READS_PER_MINUTE` reads per
- * minute that reach Postgres and find nothing (`@upstash/ratelimit`, sliding window). The check
+ * minute that reach Postgres and find nothing (a sliding log in Redis, `absent-read-log.ts`). The check
  * runs inside the loader, i.e. only when the cache could not answer: hits and cached misses are
  * always served, and only a not-found result is counted, so reads of existing products never use
  * up the budget. Redis unusable (error, timeout, breaker not closed): not enforced (rule 4).
@@ -20,7 +20,6 @@
  *
  * @module
  */
-import type { Ratelimit } from "@upstash/ratelimit";
 import type { Context } from "hono";
 import type {
   CacheAside,
@@ -32,6 +31,7 @@ import type {
   Loaded,
 } from "lease-cache";
 import type { Logger } from "../log";
+import type { ReadLog } from "./absent-read-log";
 import { AppError } from "./errors";
 import { clientAddressOf } from "./middleware/rate-limit";
 import type { AppEnv } from "./types";
@@ -76,8 +76,8 @@ export type AbsentReadBudget = {
 
 /** Options of {@link absentReadBudget}. */
 export type AbsentReadBudgetOptions = {
-  /** Sliding window of `ABSENT_READS_PER_MINUTE` per minute (only these two calls are made). */
-  ratelimit: Pick<Ratelimit, "getRemaining" | "limit">;
+  /** Each client's absent reads of the last minute, against `ABSENT_READS_PER_MINUTE`. */
+  log: ReadLog;
   /** The cache's breaker: while it is not closed, Redis is treated as unusable. */
   breaker: CircuitBreaker;
   logger: Logger;
@@ -106,7 +106,7 @@ export function absentReadBudget(opts: AbsentReadBudgetOptions): AbsentReadBudge
       }
       let remaining: { remaining: number; reset: number };
       try {
-        remaining = await opts.ratelimit.getRemaining(client);
+        remaining = await opts.log.getRemaining(client);
       } catch (err: unknown) {
         opts.logger.log("warn", "absent-read budget unavailable; read allowed (fail-open)", {
           error: err instanceof Error ? err.message : String(err),
@@ -124,7 +124,7 @@ export function absentReadBudget(opts: AbsentReadBudgetOptions): AbsentReadBudge
         return;
       }
       try {
-        const result = await opts.ratelimit.limit(client);
+        const result = await opts.log.limit(client);
         if (result.remaining <= 0) {
           remember(spentUntil, client, result.reset);
         }
