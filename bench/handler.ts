@@ -10,6 +10,8 @@
  * - `GET /stats`, `POST /stats/reset`: the isolate's exact round-trip counters (`worker-stats.ts`)
  *   and the state of the core's circuit breaker.
  * - `GET /floor/one-get`: one plain Upstash REST `GET` and nothing else (the one-round-trip floor).
+ * - `GET /floor/nearest-miss`: a plain `GET`, `SET` and replica `SELECT 1`, in sequence, and
+ *   nothing else (the floor of a `nearest` miss) → `{ serverMs }`.
  *
  * `serverMs` is the time from the handler's start to its answer on the host's clock (workerd
  * advances it across I/O).
@@ -149,6 +151,17 @@ export function createBenchHandler(paths: Partial<Record<BenchPath, BenchPathImp
         });
       }
     }
+    if (pathname === FLOOR_ROUTES["nearest-miss"] && request.method === "GET") {
+      const started = Date.now();
+      try {
+        await withRequestScope("read", () => nearestMiss(config));
+        return json(200, { serverMs: Date.now() - started });
+      } catch (err: unknown) {
+        return json(502, {
+          error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        });
+      }
+    }
     const gateMatch = GATE_ROUTE.exec(pathname);
     if (gateMatch?.[1] !== undefined) {
       return gateRequest(gateMatch[1], gateMatch[2], request.method);
@@ -204,17 +217,52 @@ export function createBenchHandler(paths: Partial<Record<BenchPath, BenchPathImp
 }
 
 /** One Upstash REST `GET` of {@link FLOOR_KEY} with a plain `fetch`: the HTTP status it got. */
-async function oneGet(config: {
+type FloorConfig = {
   UPSTASH_REDIS_REST_URL: string;
   UPSTASH_REDIS_REST_TOKEN: string;
-}): Promise<number> {
+  DATABASE_URL: string;
+  DATABASE_REPLICA_URL?: string | undefined;
+  NEON_LOCAL_PROXY?: string | undefined;
+};
+
+/** One Upstash REST command with a plain `fetch`; resolves with the HTTP status. */
+async function upstashCommand(config: FloorConfig, command: string[]): Promise<number> {
   const response = await fetch(config.UPSTASH_REDIS_REST_URL, {
     method: "POST",
     headers: { authorization: `Bearer ${config.UPSTASH_REDIS_REST_TOKEN}` },
-    body: JSON.stringify(["GET", FLOOR_KEY]),
+    body: JSON.stringify(command),
   });
   await response.text();
   return response.status;
+}
+
+function oneGet(config: FloorConfig): Promise<number> {
+  return upstashCommand(config, ["GET", FLOOR_KEY]);
+}
+
+/** The round trips of a `nearest` miss after expiry, with nothing of the cache's around them. */
+async function nearestMiss(config: FloorConfig): Promise<void> {
+  const expectOk = (what: string, status: number) => {
+    if (status !== 200) {
+      throw new Error(`${what} answered ${status}`);
+    }
+  };
+  expectOk("GET", await oneGet(config));
+  expectOk("SET", await upstashCommand(config, ["SET", `${FLOOR_KEY}:lock`, "1", "PX", "1000"]));
+  if (config.NEON_LOCAL_PROXY === undefined) {
+    throw new Error("the nearest-miss floor needs NEON_LOCAL_PROXY");
+  }
+  const response = await fetch(`http://${config.NEON_LOCAL_PROXY}/sql`, {
+    method: "POST",
+    headers: {
+      "Neon-Connection-String": config.DATABASE_REPLICA_URL ?? config.DATABASE_URL,
+      "Neon-Array-Mode": "true",
+      "Neon-Raw-Text-Output": "true",
+    },
+    body: JSON.stringify({ query: "SELECT 1", params: [] }),
+  });
+  await response.text();
+  expectOk("SELECT 1", response.status);
 }
 
 async function gateRequest(token: string, action: string | undefined, method: string) {

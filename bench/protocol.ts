@@ -76,8 +76,15 @@ export type IsolateStats = {
 /**
  * The floor probes (`lib/dispatch-floor.ts`): `none` makes no outbound request (`GET /stats`),
  * `one-get` exactly one Upstash REST `GET` of a fixed key, with a plain `fetch` and nothing else.
+ * `nearest-miss` the round trips of a `nearest` miss after expiry and nothing else, in sequence
+ * and with plain `fetch`es: a `GET` (the read region answers it), a `SET` (the primary) and a
+ * `SELECT 1` on the database replica (the topology's floor, `scenarios/topology.ts`).
  */
-export const FLOOR_ROUTES = { none: "/stats", "one-get": "/floor/one-get" } as const;
+export const FLOOR_ROUTES = {
+  none: "/stats",
+  "one-get": "/floor/one-get",
+  "nearest-miss": "/floor/nearest-miss",
+} as const;
 
 /** A floor probe's kind. */
 export type FloorKind = keyof typeof FLOOR_ROUTES;

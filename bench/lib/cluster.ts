@@ -83,6 +83,8 @@ export type Cluster = {
    * I/O: the harness's own dispatch overhead.
    */
   ping(kind?: FloorKind): Promise<number>;
+  /** A floor probe's latency and, when the probe reports it, its in-Worker time (`serverMs`). */
+  probe(kind: FloorKind): Promise<{ latencyMs: number; serverMs: number | null }>;
   /** Zeroes every isolate's counters. */
   resetStats(): Promise<void>;
   /**
@@ -231,6 +233,18 @@ export function clusterClient(
     return text;
   }
 
+  async function probe(kind: FloorKind) {
+    const isolate = next();
+    const started = performance.now();
+    const { status, text } = await send(isolate, "GET", FLOOR_ROUTES[kind]);
+    const latencyMs = performance.now() - started;
+    if (status !== 200) {
+      throw new Error(`floor probe ${kind} answered ${status}: ${text.slice(0, 200)}`);
+    }
+    const { serverMs } = JSON.parse(text) as { serverMs?: number };
+    return { latencyMs, serverMs: serverMs ?? null };
+  }
+
   type Reported = IsolateStats & { breaker: string };
   async function allStats(): Promise<Reported[]> {
     return Promise.all(
@@ -263,14 +277,9 @@ export function clusterClient(
       await control(isolate, "POST", `/gate/${token}/release`);
     },
     async ping(kind: FloorKind = "none") {
-      const isolate = next();
-      const started = performance.now();
-      const { status, text } = await send(isolate, "GET", FLOOR_ROUTES[kind]);
-      if (status !== 200) {
-        throw new Error(`floor probe ${kind} answered ${status}: ${text.slice(0, 200)}`);
-      }
-      return performance.now() - started;
+      return (await probe(kind)).latencyMs;
     },
+    probe,
     async resetStats() {
       errors = {};
       await Promise.all(endpoints.map((_, i) => control(i, "POST", "/stats/reset")));

@@ -33,6 +33,7 @@ export type DispatchFloor = {
 export const FLOOR_LABELS: Readonly<Record<FloorMeasure, string>> = {
   none: "no I/O",
   "one-get": "one Redis GET",
+  "nearest-miss": "a read-region GET, a primary SET and a replica query",
   mix: "the mix with one-GET reads and no-cache writes",
 };
 
