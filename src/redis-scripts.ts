@@ -13,36 +13,48 @@ import type { RedisPort } from "lease-cache";
 export type AppScript = { name: string; source: string; sha1: string };
 
 const ABSENT_READ_LOG_SOURCE = `#!lua flags=allow-key-locking
--- absentReadLog: one client's reads that reached Postgres and found nothing, as a sliding log (a
+-- absentReadLog: one client's reads that may reach Postgres and find nothing, as a sliding log (a
 -- sorted set of read times), so "at most N in any window" holds exactly, also across the minute
--- boundaries where a weighted two-window estimate lets extra reads through.
+-- boundaries where a weighted two-window estimate lets extra reads through. A read reserves its
+-- place before its load, so concurrent reads cannot all pass one check; a read that found
+-- something gives its place back.
 -- KEYS[1] the client's log
 -- ARGV[1] now (ms)  ARGV[2] window (ms)  ARGV[3] the limit N
--- ARGV[4] a unique member to log this read, or '' to only count
--- Returns {reads in the window (this one included), ms when fewer than N remain, or 0 while fewer}
+-- ARGV[4] 'reserve' (log the read only while fewer than N are logged), 'record' (log it in any
+--         case: a read that went ahead without a reservation) or 'release' (remove it)
+-- ARGV[5] the read's member, unique
+-- Returns {1 if the read is logged (0 when refused or released), reads in the window, ms when
+--          fewer than N remain or 0 while fewer}
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
-local since = '(' .. (now - window)
-if ARGV[4] ~= '' then
+local mode = ARGV[4]
+local logged = 0
+if mode == 'release' then
+  redis.call('ZREM', KEYS[1], ARGV[5])
+else
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], window)
+  if mode == 'record' or redis.call('ZCARD', KEYS[1]) < limit then
+    redis.call('ZADD', KEYS[1], now, ARGV[5])
+    redis.call('PEXPIRE', KEYS[1], window)
+    logged = 1
+  end
 end
+local since = '(' .. (now - window)
 local count = redis.call('ZCOUNT', KEYS[1], since, '+inf')
 if count < limit then
-  return {count, 0}
+  return {logged, count, 0}
 end
 -- The read whose leaving brings the count under the limit: the (count - limit + 1)th oldest.
 local leaving = redis.call('ZRANGEBYSCORE', KEYS[1], since, '+inf', 'WITHSCORES', 'LIMIT', count - limit, 1)
-return {count, tonumber(leaving[2]) + window}
+return {logged, count, tonumber(leaving[2]) + window}
 `;
 
 /** The absent-id budget's log (API.md rule 7); see its header. */
 export const ABSENT_READ_LOG: AppScript = {
   name: "absentReadLog",
   source: ABSENT_READ_LOG_SOURCE,
-  sha1: "e09016551ba7a63bb4e7e78b4bb4016af23eb886",
+  sha1: "8e44c63fbba1464ade15cffc2e2430ee542cd7fa",
 };
 
 /** Every script of this module, for tests. */

@@ -3,14 +3,21 @@
  *
  * Cached misses stop repeated probes of one id; probes of ever-new ids reach Postgres every time.
  * So each client (`CF-Connecting-IP`) may make at most `ABSENT_READS_PER_MINUTE` reads per
- * minute that reach Postgres and find nothing (a sliding log in Redis, `absent-read-log.ts`). The check
- * runs inside the loader, i.e. only when the cache could not answer: hits and cached misses are
- * always served, and only a not-found result is counted, so reads of existing products never use
- * up the budget. Redis unusable (error, timeout, breaker not closed): not enforced (rule 4).
- * The check costs a Redis call only for clients that found nothing in this isolate within the last
- * minute; another client's miss goes to Postgres at once, so a miss stays one Redis round trip on
- * the critical path. (A client that spent its budget through another isolate gets one more absent
- * read here, then is refused.)
+ * minute that reach Postgres and find nothing (a sliding log in Redis, `absent-read-log.ts`). The
+ * budget is asked inside the loader, i.e. only when the cache could not answer: hits and cached
+ * misses are always served, and only a not-found result is counted, so reads of existing products
+ * never use up the budget. Redis unusable (error, timeout, breaker not closed): not enforced
+ * (rule 4).
+ *
+ * A client that found nothing in this isolate within the last minute is *probing*: each of its
+ * loads first reserves a place in its log (one Redis call, refused when none is left) and gives it
+ * back if it found something, so concurrent probes cannot all pass one check. Every other client's
+ * loads go to Postgres at once, so a miss stays one Redis round trip on the critical path, but at
+ * most {@link FREE_CONCURRENT_LOADS} of them at a time per client and isolate: a burst of
+ * concurrent probes from a new client reserves too. An absent read that went ahead without a
+ * reservation is logged after it. So a client gets at most the budget plus
+ * {@link FREE_CONCURRENT_LOADS} per isolate in any minute. (A client that spent its budget
+ * through another isolate is refused here at its first reservation.)
  *
  * Coalescing: the cache shares one loader run among concurrent requests for a key in an isolate,
  * and a follower receives the leader's result *or error*. A refusal therefore names the read it
@@ -31,7 +38,7 @@ import type {
   Loaded,
 } from "lease-cache";
 import type { Logger } from "../log";
-import type { ReadLog } from "./absent-read-log";
+import type { LogStanding, ReadLog, Reservation } from "./absent-read-log";
 import { AppError } from "./errors";
 import { clientAddressOf } from "./middleware/rate-limit";
 import type { AppEnv } from "./types";
@@ -43,10 +50,17 @@ export const MAX_FOREIGN_REFUSALS = 2;
 const spentUntil = new Map<string, number>();
 /**
  * Clients that found nothing within the last window in this isolate, and until when (ms): only
- * their reads pay the budget check's Redis call. Everyone else's loads (nearly every client's)
- * go ahead at once; a client that starts probing is counted from its first absent read on.
+ * their loads reserve (a Redis call). Everyone else's loads (nearly every client's) go ahead at
+ * once, up to {@link FREE_CONCURRENT_LOADS} at a time.
  */
 const probingUntil = new Map<string, number>();
+/** Loads in flight without a reservation, per client. */
+const freeLoads = new Map<string, number>();
+/**
+ * Most loads of one client that go ahead without a reservation at the same time in an isolate
+ * (a page's parallel reads stay free; a burst of probes does not).
+ */
+export const FREE_CONCURRENT_LOADS = 8;
 /** How long a client that found nothing is checked before its loads, in ms (the budget's window). */
 const PROBING_WINDOW_MS = 60_000;
 /** Bound on each client map, so a flood of addresses cannot grow an isolate's memory. */
@@ -66,12 +80,19 @@ export class BudgetRefusal extends Error {
   }
 }
 
+/** A load the budget let through; {@link Admission.settle} it once the load is done. */
+export type Admission = {
+  /**
+   * `found: false` counts the read against the budget; `true` (found, or the load failed) gives
+   * its reserved place back. Never rejects: a Redis problem here only costs an uncounted read.
+   */
+  settle(found: boolean): Promise<void>;
+};
+
 /** Per-client budget of reads that reach Postgres and find nothing. */
 export type AbsentReadBudget = {
-  /** Rejects with a {@link BudgetRefusal} for `read` when `client` is past its budget. */
-  check(client: string, read: object): Promise<void>;
-  /** Counts one read of `client` that reached Postgres and found nothing. */
-  spend(client: string): Promise<void>;
+  /** Lets `read` of `client` load, or rejects with a {@link BudgetRefusal} for it. */
+  admit(client: string, read: object): Promise<Admission>;
 };
 
 /** Options of {@link absentReadBudget}. */
@@ -85,52 +106,89 @@ export type AbsentReadBudgetOptions = {
   now?: () => number;
 };
 
-/** The budget over `opts.ratelimit`; every Redis problem lets the read through. */
+/** The budget over `opts.log`; every Redis problem lets the read through. */
 export function absentReadBudget(opts: AbsentReadBudgetOptions): AbsentReadBudget {
   const now = opts.now ?? Date.now;
   const usable = () => opts.breaker.state === "closed";
+
+  /** An absent read: the client is probing from now on, and spent once `standing` says so. */
+  const foundNothing = (client: string, standing?: LogStanding) => {
+    remember(probingUntil, client, now() + PROBING_WINDOW_MS);
+    if (standing !== undefined && standing.remaining <= 0) {
+      remember(spentUntil, client, standing.reset);
+    }
+  };
+
+  /** A load that goes ahead unreserved (a free one, or Redis unusable); logged if it finds nothing. */
+  const unreserved = (client: string, free: boolean): Admission => {
+    if (free) {
+      freeLoads.set(client, (freeLoads.get(client) ?? 0) + 1);
+    }
+    return {
+      async settle(found) {
+        if (free) {
+          const left = (freeLoads.get(client) ?? 1) - 1;
+          left > 0 ? freeLoads.set(client, left) : freeLoads.delete(client);
+        }
+        if (found) {
+          return;
+        }
+        foundNothing(client);
+        if (!usable()) {
+          return;
+        }
+        try {
+          foundNothing(client, await opts.log.record(client));
+        } catch {
+          // Fail-open: an uncounted miss is what Redis trouble costs.
+        }
+      },
+    };
+  };
+
   return {
-    async check(client, read) {
+    async admit(client, read) {
       const until = spentUntil.get(client);
       if (until !== undefined && until > now()) {
         throw new BudgetRefusal(read, retryAfterOf(until, now()));
       }
       spentUntil.delete(client);
       const probing = probingUntil.get(client);
-      if (probing === undefined || probing <= now()) {
+      if (probing !== undefined && probing <= now()) {
         probingUntil.delete(client);
-        return;
+      }
+      if (!probingUntil.has(client) && (freeLoads.get(client) ?? 0) < FREE_CONCURRENT_LOADS) {
+        return unreserved(client, true);
       }
       if (!usable()) {
-        return;
+        return unreserved(client, false);
       }
-      let remaining: { remaining: number; reset: number };
+      let reservation: Reservation;
       try {
-        remaining = await opts.log.getRemaining(client);
+        reservation = await opts.log.reserve(client);
       } catch (err: unknown) {
         opts.logger.log("warn", "absent-read budget unavailable; read allowed (fail-open)", {
           error: err instanceof Error ? err.message : String(err),
         });
-        return;
+        return unreserved(client, false);
       }
-      if (remaining.remaining <= 0) {
-        remember(spentUntil, client, remaining.reset);
-        throw new BudgetRefusal(read, retryAfterOf(remaining.reset, now()));
+      if (!reservation.granted) {
+        remember(spentUntil, client, reservation.reset);
+        throw new BudgetRefusal(read, retryAfterOf(reservation.reset, now()));
       }
-    },
-    async spend(client) {
-      remember(probingUntil, client, now() + PROBING_WINDOW_MS);
-      if (!usable()) {
-        return;
-      }
-      try {
-        const result = await opts.log.limit(client);
-        if (result.remaining <= 0) {
-          remember(spentUntil, client, result.reset);
-        }
-      } catch {
-        // Fail-open: an uncounted miss is what Redis trouble costs.
-      }
+      return {
+        async settle(found) {
+          if (!found) {
+            foundNothing(client, reservation);
+            return;
+          }
+          try {
+            await opts.log.release(client, reservation.member);
+          } catch {
+            // A place not given back only makes the budget stricter until it leaves the window.
+          }
+        },
+      };
     },
   };
 }
@@ -180,12 +238,16 @@ export async function budgetedGet<T>(
   options: GetOptions = {},
 ): Promise<CacheResult<T>> {
   const budgeted = async (read: object, ctx: LoadContext) => {
-    await deps.budget.check(client, read);
-    const result = await load(ctx);
-    if (!result.found) {
-      await deps.budget.spend(client);
+    const admission = await deps.budget.admit(client, read);
+    let found = true;
+    try {
+      const result = await load(ctx);
+      found = result.found;
+      return result;
+    } finally {
+      // A failed load gives its place back, like one that found something.
+      await admission.settle(found);
     }
-    return result;
   };
   for (let attempt = 0; ; attempt++) {
     const read = {};

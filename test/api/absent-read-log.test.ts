@@ -61,63 +61,80 @@ describe("the Worker's Lua scripts", () => {
 });
 
 describe("absent-read log (at most N reads in any window)", () => {
-  it("still counts reads logged just before a minute boundary right after it, until each is a window old", async () => {
+  it("refuses reservations right after a minute boundary while the reads logged before it are in the window", async () => {
     const clock = { now: justBeforeABoundary() };
     const log = logAt(clock);
     const who = client();
     const start = clock.now;
     for (let i = 0; i < LIMIT; i++) {
       clock.now = start + i * 10;
-      const standing = await log.limit(who);
-      expect(standing.remaining).toBe(LIMIT - 1 - i);
+      const reservation = await log.reserve(who);
+      expect(reservation.granted).toBe(true);
+      expect(reservation.remaining).toBe(LIMIT - 1 - i);
     }
     clock.now = start + 3_000; // 1.5 s past the boundary
-    expect(await log.getRemaining(who)).toEqual({ remaining: 0, reset: start + WINDOW_MS });
+    const refused = await log.reserve(who);
+    expect(refused).toMatchObject({ granted: false, remaining: 0, reset: start + WINDOW_MS });
     clock.now = start + WINDOW_MS - 1;
-    expect((await log.getRemaining(who)).remaining).toBe(0);
+    expect((await log.reserve(who)).granted).toBe(false);
     clock.now = start + WINDOW_MS;
-    expect((await log.getRemaining(who)).remaining).toBe(1);
+    expect(await log.reserve(who)).toMatchObject({ granted: true, remaining: 0 });
     clock.now = start + WINDOW_MS + 10 * 9;
-    expect((await log.getRemaining(who)).remaining).toBe(10);
+    expect(await log.reserve(who)).toMatchObject({ granted: true, remaining: 8 });
   });
 
-  it("a check logs nothing: a client that only checks keeps its whole budget", async () => {
+  it("gives a released place back, and a refused reservation takes none", async () => {
     const clock = { now: Date.now() };
-    const log = logAt(clock, 3);
+    const log = logAt(clock, 2);
     const who = client();
-    for (let i = 0; i < 10; i++) {
-      expect(await log.getRemaining(who)).toEqual({ remaining: 3, reset: clock.now });
-    }
-    await log.limit(who);
-    expect((await log.getRemaining(who)).remaining).toBe(2);
+    const first = await log.reserve(who);
+    const second = await log.reserve(who);
+    expect([first.granted, second.granted]).toEqual([true, true]);
+    expect((await log.reserve(who)).granted).toBe(false);
+    expect((await log.reserve(who)).granted).toBe(false);
+    await log.release(who, second.member);
+    expect(await log.reserve(who)).toMatchObject({ granted: true, remaining: 0 });
   });
 
-  it("past the limit (reads that raced their checks), frees a read only when enough have left the window", async () => {
+  it("records a read that went ahead unreserved even past the limit, and frees a place only when enough left the window", async () => {
     const clock = { now: Date.now() };
     const log = logAt(clock, 3);
     const who = client();
     const start = clock.now;
     for (let i = 0; i < 5; i++) {
       clock.now = start + i * 100;
-      await log.limit(who);
+      await log.record(who);
     }
     // Five logged against three allowed: the third oldest must leave before one is free.
-    expect(await log.getRemaining(who)).toEqual({ remaining: 0, reset: start + 200 + WINDOW_MS });
+    clock.now = start + 500;
+    expect(await log.reserve(who)).toMatchObject({
+      granted: false,
+      remaining: 0,
+      reset: start + 200 + WINDOW_MS,
+    });
     clock.now = start + 200 + WINDOW_MS;
-    expect((await log.getRemaining(who)).remaining).toBe(1);
+    expect((await log.reserve(who)).granted).toBe(true);
   });
 
   it("keeps each client's log apart and lets it expire with the window", async () => {
     const clock = { now: Date.now() };
     const log = logAt(clock, 2);
     const [a, b] = [client(), client()];
-    await log.limit(a);
-    await log.limit(a);
-    expect((await log.getRemaining(a)).remaining).toBe(0);
-    expect((await log.getRemaining(b)).remaining).toBe(2);
+    await log.reserve(a);
+    await log.reserve(a);
+    expect((await log.reserve(a)).granted).toBe(false);
+    expect(await log.reserve(b)).toMatchObject({ granted: true, remaining: 1 });
     const ttl = await subject.raw.pttl(`${subject.prefix}:log:${a}`);
     expect(ttl).toBeGreaterThan(WINDOW_MS - 5_000);
     expect(ttl).toBeLessThanOrEqual(WINDOW_MS);
+  });
+
+  it("grants exactly the limit to concurrent reservations of one client", async () => {
+    const clock = { now: Date.now() };
+    const log = logAt(clock, 10);
+    const who = client();
+    const all = await Promise.all(Array.from({ length: 50 }, () => log.reserve(who)));
+    expect(all.filter((r) => r.granted)).toHaveLength(10);
   });
 
   it("is what the budget needs: @upstash/ratelimit's sliding window lets a 61st read through right after the boundary", async () => {
@@ -138,7 +155,6 @@ describe("absent-read log (at most N reads in any window)", () => {
       expect((await window.limit(who)).success).toBe(true);
     }
     vi.setSystemTime(start + 3_000);
-    expect((await window.getRemaining(who)).remaining).toBeGreaterThan(0);
     expect((await window.limit(who)).success).toBe(true);
   });
 });
