@@ -122,13 +122,16 @@ export function absentReadBudget(opts: AbsentReadBudgetOptions): AbsentReadBudge
   /** A load that goes ahead unreserved (a free one, or Redis unusable); logged if it finds nothing. */
   const unreserved = (client: string, free: boolean): Admission => {
     if (free) {
-      freeLoads.set(client, (freeLoads.get(client) ?? 0) + 1);
+      // A load whose request was cancelled never settles; the bound keeps such leaks finite.
+      remember(freeLoads, client, (freeLoads.get(client) ?? 0) + 1);
     }
     return {
       async settle(found) {
-        if (free) {
-          const left = (freeLoads.get(client) ?? 1) - 1;
-          left > 0 ? freeLoads.set(client, left) : freeLoads.delete(client);
+        const left = (freeLoads.get(client) ?? 0) - 1;
+        if (free && left > 0) {
+          freeLoads.set(client, left);
+        } else if (free) {
+          freeLoads.delete(client);
         }
         if (found) {
           return;
