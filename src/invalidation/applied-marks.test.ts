@@ -38,11 +38,16 @@ function recordingUpdate(fail = false) {
   return { calls, markRows };
 }
 
+/** Marks that linger 20 ms on manual time, writing through a recording UPDATE. */
+function lingeringMarks(fail = false) {
+  const time = manualTime();
+  const marks = new AppliedMarks({ lingerMs: 20, schedule: time.schedule, now: time.now });
+  return { time, marks, update: recordingUpdate(fail) };
+}
+
 describe("AppliedMarks", () => {
   it("marks the rows of writes that arrive within the linger time with one UPDATE", async () => {
-    const time = manualTime();
-    const marks = new AppliedMarks({ lingerMs: 20, schedule: time.schedule, now: time.now });
-    const update = recordingUpdate();
+    const { time, marks, update } = lingeringMarks();
 
     const first = marks.mark(1, update.markRows);
     await time.advance(5);
@@ -61,9 +66,7 @@ describe("AppliedMarks", () => {
   });
 
   it("opens a new batch for a write that arrives after the linger time", async () => {
-    const time = manualTime();
-    const marks = new AppliedMarks({ lingerMs: 20, schedule: time.schedule, now: time.now });
-    const update = recordingUpdate();
+    const { time, marks, update } = lingeringMarks();
 
     const first = marks.mark(1, update.markRows);
     await time.advance(20);
@@ -76,9 +79,7 @@ describe("AppliedMarks", () => {
   });
 
   it("reports a failed UPDATE to every member without rejecting, so the rows are left to the drain", async () => {
-    const time = manualTime();
-    const marks = new AppliedMarks({ lingerMs: 20, schedule: time.schedule, now: time.now });
-    const update = recordingUpdate(true);
+    const { time, marks, update } = lingeringMarks(true);
 
     const first = marks.mark(1, update.markRows);
     const second = marks.mark(2, update.markRows);
