@@ -43,6 +43,7 @@ import {
 import { FLASH_READERS, flashSale } from "./scenarios/flash-sale";
 import { hitLatency } from "./scenarios/hit-latency";
 import { missLatency } from "./scenarios/miss-latency";
+import { operationCost } from "./scenarios/operation-cost";
 import { MIX_CLIENTS, mixDurationMs, mixFloor, readWriteMix } from "./scenarios/read-write-mix";
 import {
   type ClusterKind,
@@ -65,6 +66,7 @@ const SCENARIOS: readonly Scenario[] = [
   coldStampede,
   absentProbing,
   readWriteMix,
+  operationCost,
   staleFillRace,
   // Last on the default isolates: it can leave the core's breaker open for its 10 s.
   flashSale,

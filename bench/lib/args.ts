@@ -40,7 +40,7 @@ export const USAGE = `usage: npm run bench -- [--redis-ms N] [--db-ms N] [--isol
   --quick        fewer requests and shorter runs (smoke run)
   --seed N       seed of the read/write mix                               (default 1)
   --only a,b     run only these scenarios: hit, miss, stampede, absent, mix,
-                 flash, race, expiring, expiring-no-stale                 (default all)
+                 cost, flash, race, expiring, expiring-no-stale           (default all)
   --paths a,b    run only these paths: nocache, naive, core, cachified,
                  bentocache                                               (default all)
   --var K=V      an extra Worker binding for every isolate, e.g. REDIS_TIMEOUT_MS=1000
