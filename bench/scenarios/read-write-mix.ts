@@ -3,6 +3,7 @@
  * all operations on one hot product. Reports throughput, read latency, Postgres queries per read and
  * stale reads (a read invoked after a write was acknowledged that returned an older version).
  * Targets for core: read p50 ≤ 1.5× the hit p50 of the same run, throughput ≥ 2× no cache, 0 stale.
+ * The paths take turns (see {@link measureInTurns}).
  *
  * Its floor ({@link mixFloor}) runs the same operations with every read replaced by the one-GET
  * probe and every write done by the no-cache path: the most any cache whose reads cost a Redis
@@ -17,6 +18,8 @@ import {
   errorCount,
   hitBreakdown,
   latencyMetrics,
+  type Metrics,
+  type PathContext,
   type Scenario,
   statusCounts,
 } from "./scenario";
@@ -28,7 +31,10 @@ const WRITE_SHARE = 0.1;
 const HOT_SHARE = 0.5;
 const idOf = (i: number) => `mix-${i}`;
 
-/** How long the mix (and its floor) runs, in ms. */
+/** Turns of each path in the mix (see {@link measureInTurns}). */
+const MIX_TURNS = 3;
+
+/** How long the mix (and its floor) runs, in ms; the mix spreads it over its turns. */
 export function mixDurationMs(quick: boolean): number {
   return quick ? 3000 : 6000;
 }
@@ -121,56 +127,108 @@ export const readWriteMix: Scenario = {
     { key: "errors", label: "errors", digits: 0 },
   ],
   seedIds: () => Array.from({ length: PRODUCTS }, (_, i) => idOf(i)),
-  async run(ctx, path) {
-    await ctx.fresh();
-    const durationMs = mixDurationMs(ctx.options.quick);
-    const reads: (ReadSample & { id: string })[] = [];
-    const writes: (WriteSample & { id: string })[] = [];
-    const next = mixOperations(ctx.options.seed);
-    const started = performance.now();
-    await concurrentClients(MIX_CLIENTS, async (client) => {
-      if (performance.now() - started >= durationMs) {
-        return false;
-      }
-      const { id, write } = next(client);
-      if (write) {
-        writes.push({ ...(await ctx.cluster.write(path, id)), id });
-      } else {
-        reads.push({ ...(await ctx.cluster.read(path, id)), id });
-      }
-      return true;
-    });
-    const elapsedMs = performance.now() - started;
-    const stats = await ctx.cluster.settle();
-    const acked = writes.flatMap((w) =>
-      w.answer?.version == null
-        ? []
-        : [{ id: w.id, completedAt: w.completedAt, version: w.answer.version }],
-    );
-    const answered = reads.flatMap((r) =>
-      r.answer === undefined
-        ? []
-        : [{ id: r.id, invokedAt: r.invokedAt, version: r.answer.version }],
-    );
-    const stale = staleReads(answered, acked);
-    return {
-      ...latencyMetrics(reads),
-      elapsedMs,
-      reads: reads.length,
-      writes: writes.length,
-      opsPerSecond: (reads.length + writes.length) / (elapsedMs / 1000),
-      writesPerSecond: writes.length / (elapsedMs / 1000),
-      // Queries started by reads (their loads, background refreshes included), and by writes.
-      pgPerRead: stats.byKind.read.postgres / Math.max(1, reads.length),
-      pgPerWrite: stats.byKind.write.postgres / Math.max(1, writes.length),
-      redisPerRead: stats.byKind.read.redis / Math.max(1, reads.length),
-      redisPerOperation: stats.redis / Math.max(1, reads.length + writes.length),
-      staleReads: stale.length,
-      staleHotReads: stale.filter((r) => r.id === idOf(0)).length,
-      errors: errorCount(reads) + errorCount(writes),
-      bypassed: reads.filter((r) => r.answer?.status === "bypass").length,
-      ...hitBreakdown(reads),
-      ...statusCounts(reads),
-    };
-  },
+  run: async (ctx, path) => (await measureInTurns([{ path, ctx }]))[0] ?? {},
+  runInterleaved: measureInTurns,
 };
+
+/** One path's operations and round trips over its turns. */
+type Tally = {
+  next: (client: number) => MixOperation;
+  reads: (ReadSample & { id: string })[];
+  writes: (WriteSample & { id: string })[];
+  elapsedMs: number;
+  pgByReads: number;
+  pgByWrites: number;
+  redisByReads: number;
+  redis: number;
+};
+
+/**
+ * Runs the mix for every path, the paths taking turns ({@link MIX_TURNS} turns each, each round
+ * led by the next path), so that no path's throughput is decided by the stretch of time it
+ * happened to run in: this machine's speed drifts by more between seconds than the paths differ.
+ * Every turn starts from a flushed cache, as a path's whole run did before.
+ */
+async function measureInTurns(paths: readonly PathContext[]): Promise<Metrics[]> {
+  const quick = paths[0]?.ctx.options.quick ?? false;
+  const turns = quick ? 1 : MIX_TURNS;
+  const turnMs = mixDurationMs(quick) / turns;
+  const tallies = paths.map(
+    ({ ctx }): Tally => ({
+      next: mixOperations(ctx.options.seed),
+      reads: [],
+      writes: [],
+      elapsedMs: 0,
+      pgByReads: 0,
+      pgByWrites: 0,
+      redisByReads: 0,
+      redis: 0,
+    }),
+  );
+  for (let round = 0; round < turns; round++) {
+    for (let step = 0; step < paths.length; step++) {
+      const i = (round + step) % paths.length;
+      const entry = paths[i];
+      const tally = tallies[i];
+      if (entry !== undefined && tally !== undefined) {
+        await runTurn(entry, tally, turnMs);
+      }
+    }
+  }
+  return tallies.map(metricsOf);
+}
+
+/** One turn of one path: a flushed cache, then the closed loop for `durationMs`. */
+async function runTurn({ path, ctx }: PathContext, tally: Tally, durationMs: number) {
+  await ctx.fresh();
+  const started = performance.now();
+  await concurrentClients(MIX_CLIENTS, async (client) => {
+    if (performance.now() - started >= durationMs) {
+      return false;
+    }
+    const { id, write } = tally.next(client);
+    if (write) {
+      tally.writes.push({ ...(await ctx.cluster.write(path, id)), id });
+    } else {
+      tally.reads.push({ ...(await ctx.cluster.read(path, id)), id });
+    }
+    return true;
+  });
+  tally.elapsedMs += performance.now() - started;
+  const stats = await ctx.cluster.settle();
+  tally.pgByReads += stats.byKind.read.postgres;
+  tally.pgByWrites += stats.byKind.write.postgres;
+  tally.redisByReads += stats.byKind.read.redis;
+  tally.redis += stats.redis;
+}
+
+function metricsOf({ reads, writes, elapsedMs, ...counts }: Tally): Metrics {
+  const acked = writes.flatMap((w) =>
+    w.answer?.version == null
+      ? []
+      : [{ id: w.id, completedAt: w.completedAt, version: w.answer.version }],
+  );
+  const answered = reads.flatMap((r) =>
+    r.answer === undefined ? [] : [{ id: r.id, invokedAt: r.invokedAt, version: r.answer.version }],
+  );
+  const stale = staleReads(answered, acked);
+  return {
+    ...latencyMetrics(reads),
+    elapsedMs,
+    reads: reads.length,
+    writes: writes.length,
+    opsPerSecond: (reads.length + writes.length) / (elapsedMs / 1000),
+    writesPerSecond: writes.length / (elapsedMs / 1000),
+    // Queries started by reads (their loads, background refreshes included), and by writes.
+    pgPerRead: counts.pgByReads / Math.max(1, reads.length),
+    pgPerWrite: counts.pgByWrites / Math.max(1, writes.length),
+    redisPerRead: counts.redisByReads / Math.max(1, reads.length),
+    redisPerOperation: counts.redis / Math.max(1, reads.length + writes.length),
+    staleReads: stale.length,
+    staleHotReads: stale.filter((r) => r.id === idOf(0)).length,
+    errors: errorCount(reads) + errorCount(writes),
+    bypassed: reads.filter((r) => r.answer?.status === "bypass").length,
+    ...hitBreakdown(reads),
+    ...statusCounts(reads),
+  };
+}
