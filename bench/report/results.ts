@@ -152,7 +152,7 @@ function hitTargets(paths: readonly BenchPath[], m: Lookup): TargetCheck[] {
       paths,
       "hit: 1 Redis round trip, no query",
       (p) =>
-        `${fmt(m("hit", p).redisPerRequest, 2)} Redis, ${fmt(m("hit", p).pgPerRequest, 2)} Postgres / request${notHits(m("hit", p))}`,
+        `${fmt(m("hit", p).redisPerRequest, 2)} Redis, ${fmt(m("hit", p).pgPerRequest, 2)} Postgres / request${p === "nocache" ? "" : notHits(m("hit", p))}`,
       measuredThen(
         [core.redisPerRequest, core.pgPerRequest],
         () => core.redisPerRequest === 1 && core.pgPerRequest === 0,
