@@ -16,6 +16,7 @@ import {
   type Scenario,
   sequentialReads,
   statusCounts,
+  takeTurns,
 } from "./scenario";
 
 const ID = "hit-1";
@@ -58,17 +59,13 @@ async function measureInTurns(paths: readonly PathContext[]): Promise<Metrics[]>
   const count = paths[0]?.ctx.options.quick ? 60 : HIT_READS;
   const blocks = Math.ceil(count / BLOCK_READS);
   const tallies = paths.map((): Tally => ({ samples: [], redis: 0, postgres: 0 }));
-  for (let block = 0; block < blocks; block++) {
-    for (let turn = 0; turn < paths.length; turn++) {
-      const i = (block + turn) % paths.length;
-      const tally = tallies[i];
-      const entry = paths[i];
-      if (tally === undefined || entry === undefined) {
-        continue;
-      }
+  await takeTurns(paths.length, blocks, async (i, block) => {
+    const tally = tallies[i];
+    const entry = paths[i];
+    if (tally !== undefined && entry !== undefined) {
       await measureBlock(entry, tally, Math.min(BLOCK_READS, count - block * BLOCK_READS));
     }
-  }
+  });
   return tallies.map((tally) => metricsOf(tally));
 }
 

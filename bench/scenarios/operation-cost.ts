@@ -20,6 +20,7 @@ import {
   type PathContext,
   type Scenario,
   type ScenarioContext,
+  takeTurns,
 } from "./scenario";
 
 const CLIENTS = 8;
@@ -90,17 +91,14 @@ async function measureInTurns(paths: readonly PathContext[]): Promise<Metrics[]>
   const writes = paths.map(emptyTally);
   const reads = paths.map(emptyTally);
   const rounds = paths[0]?.ctx.options.quick ? 1 : ROUNDS;
-  for (let round = 0; round < rounds; round++) {
-    for (let step = 0; step < paths.length; step++) {
-      const i = (round + step) % paths.length;
-      const entry = paths[i];
-      const w = writes[i];
-      const r = reads[i];
-      if (entry !== undefined && w !== undefined && r !== undefined) {
-        await turn(entry, w, r);
-      }
+  await takeTurns(paths.length, rounds, async (i) => {
+    const entry = paths[i];
+    const w = writes[i];
+    const r = reads[i];
+    if (entry !== undefined && w !== undefined && r !== undefined) {
+      await turn(entry, w, r);
     }
-  }
+  });
   return paths.map((_, i) => {
     const w = writes[i] ?? emptyTally();
     const r = reads[i] ?? emptyTally();

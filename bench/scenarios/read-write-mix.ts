@@ -22,6 +22,7 @@ import {
   type PathContext,
   type Scenario,
   statusCounts,
+  takeTurns,
 } from "./scenario";
 
 const PRODUCTS = 20;
@@ -165,16 +166,13 @@ async function measureInTurns(paths: readonly PathContext[]): Promise<Metrics[]>
       redis: 0,
     }),
   );
-  for (let round = 0; round < turns; round++) {
-    for (let step = 0; step < paths.length; step++) {
-      const i = (round + step) % paths.length;
-      const entry = paths[i];
-      const tally = tallies[i];
-      if (entry !== undefined && tally !== undefined) {
-        await runTurn(entry, tally, turnMs);
-      }
+  await takeTurns(paths.length, turns, async (i) => {
+    const entry = paths[i];
+    const tally = tallies[i];
+    if (entry !== undefined && tally !== undefined) {
+      await runTurn(entry, tally, turnMs);
     }
-  }
+  });
   return tallies.map(metricsOf);
 }
 

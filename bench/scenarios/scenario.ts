@@ -169,6 +169,23 @@ export async function concurrentClients(
   );
 }
 
+/**
+ * Runs `turn(i, round)` for every one of `count` paths in each of `rounds` rounds, each round led
+ * by the next path, so every path is measured over the same stretch of time (this machine's speed
+ * drifts by more within a minute than the paths differ).
+ */
+export async function takeTurns(
+  count: number,
+  rounds: number,
+  turn: (i: number, round: number) => Promise<void>,
+): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    for (let step = 0; step < count; step++) {
+      await turn((round + step) % count, round);
+    }
+  }
+}
+
 /** Mean of the per-request critical-path Redis round trips (as the Worker counted them). */
 export function criticalRedis(samples: readonly ReadSample[]): number[] {
   return samples.flatMap((s) => (s.answer === undefined ? [] : [s.answer.calls.redis]));
